@@ -1,0 +1,120 @@
+"""The action's entry: parse inputs, wire collaborators, run one command, decide the exit code.
+
+This is the only place that turns errors into annotations and exit codes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from types import FrameType
+
+import structlog
+
+from hcp_action import log as logging_setup
+from hcp_action import outputs, summary
+from hcp_action.errors import ActionError, Cancelled
+from hcp_action.inputs import Command, Inputs, parse
+from hcp_action.result import Result
+from hcp_action.workflow import Workflow
+
+logger = structlog.get_logger("hcp_action")
+
+_SECRET_SOURCES = (
+    "INPUT_HCP-CLIENT-SECRET",
+    "INPUT_HCP_CLIENT_SECRET",
+    "HCP_CLIENT_SECRET",
+    "INPUT_GITHUB-TOKEN",
+    "INPUT_GITHUB_TOKEN",
+)
+
+
+def _command_name(environ: Mapping[str, str]) -> str:
+    return (environ.get("INPUT_COMMAND") or "build").strip()[:32] or "build"
+
+
+def run(environ: Mapping[str, str], workflow: Workflow) -> int:
+    # Mask what we were handed before any line of ours can print it.
+    for name in _SECRET_SOURCES:
+        workflow.add_mask(environ.get(name, "").strip())
+    logging_setup.configure(lambda: workflow.masked, debug=environ.get("RUNNER_DEBUG") == "1")
+    command = _command_name(environ)
+    try:
+        inputs = parse(environ)
+        result = _dispatch(inputs, environ, workflow)
+    except ActionError as exc:
+        workflow.error(exc.render(), title=exc.title)
+        workflow.add_summary(summary.render_failure(exc, command))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        exc2 = Cancelled("the run was interrupted")
+        workflow.error(exc2.render(), title=exc2.title)
+        return exc2.exit_code
+    workflow.set_outputs(outputs.render(result))
+    workflow.add_summary(summary.render(result))
+    return 0
+
+
+def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Workflow) -> Result:
+    # Imports here keep start-up small for the paths that do not need them.
+    from hcp_action.commands import build, lookup  # noqa: PLC0415
+    from hcp_action.hcp import credentials as creds  # noqa: PLC0415
+    from hcp_action.hcp.client import HcpPackerClient  # noqa: PLC0415
+    from hcp_action.hcp.endpoints import Endpoints  # noqa: PLC0415
+    from hcp_action.hcp.retry import RetryConfig  # noqa: PLC0415
+    from hcp_action.packer.runner import PackerRunner  # noqa: PLC0415
+
+    endpoints = Endpoints.from_environ(environ)
+    credentials = creds.resolve(inputs)
+    workflow.add_mask(credentials.client_secret.reveal())
+    plan = build.preflight(inputs, environ) if inputs.command is Command.BUILD else None
+
+    packer = PackerRunner(workflow=workflow)
+    if plan is not None:
+        packer.which()  # fail before the first request if Packer is missing
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if packer.cancel(name):
+            # Packer cleans up and exits; the runner then raises Cancelled.
+            logger.warning("cancelling: SIGTERM sent to packer", signal=name)
+            return
+        fp = plan.fingerprint if plan else ""
+        raise Cancelled(
+            f"received {name}; the run was cancelled",
+            fix=f"re-run the job to resume version {fp}." if fp else "re-run the job.",
+        )
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with HcpPackerClient(
+            endpoints=endpoints,
+            credentials=credentials,
+            organization_id=inputs.organization_id,
+            project_id=inputs.project_id,
+            retry=RetryConfig.from_environ(environ),
+            on_token=workflow.add_mask,
+        ) as client:
+            if plan is not None:
+                return build.run(
+                    inputs,
+                    plan,
+                    client=client,
+                    packer=packer,
+                    credentials=credentials,
+                    environ=environ,
+                )
+            return lookup.run(inputs, client=client)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def main() -> int:
+    return run(os.environ, Workflow.from_environ(os.environ))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,533 @@
+"""The emulator's HTTP face: spec routes, the token endpoint, the IAM exchange, `/__` controls.
+
+Runs in a thread (tests, `with Emulator() as emu:`) or as `python -m hcp_action.emulator`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from hcp_action.emulator.state import Json, Refusal, Registry, Reply, status
+
+BASE = "/packer/2023-01-01/organizations/{location.organization_id}/projects/{location.project_id}"
+TOKEN_TTL = 3600
+DEMO_CLIENT_ID = "demo-client-id"
+DEMO_CLIENT_SECRET = "demo-client-secret-not-a-real-secret"  # noqa: S105 - the emulator's own
+DEMO_ORG = "11111111-2222-3333-4444-555555555555"
+DEMO_PROJECT = "66666666-7777-8888-9999-000000000000"
+
+Handler = Callable[["Call"], Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    org: str
+    project: str
+    params: dict[str, str]
+    query: dict[str, str]
+    body: Json
+    author: str
+
+
+@dataclass(slots=True)
+class Fault:
+    """Make matching requests fail: an HTTP status (with Retry-After), a delay, or a reset."""
+
+    method: str = "*"
+    path: str = ""  # a regex searched in the request path
+    status: int = 0
+    retry_after: int | None = None
+    delay: float = 0.0
+    reset: bool = False
+    times: int = 1  # how many requests it hits; -1 for all
+
+    def matches(self, method: str, path: str) -> bool:
+        return (
+            (self.method in {"*", method})
+            and bool(re.search(self.path, path))
+            and (self.times != 0)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    template: str  # as written in the spec (or an auth/control route)
+    handler: Handler
+    regex: re.Pattern[str]
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    pattern = ""
+    for part in re.split(r"(\{[^}]+\})", template):
+        if part.startswith("{"):
+            name = part[1:-1].replace(".", "_")
+            # The IAM resource name holds slashes, as the SDK sends it unescaped.
+            pattern += f"(?P<{name}>.+)" if name == "resource_name" else f"(?P<{name}>[^/]+)"
+        else:
+            pattern += re.escape(part)
+    return re.compile(f"^{pattern}$")
+
+
+class Emulator:
+    """An HCP Packer registry on 127.0.0.1 (by default) over real HTTP."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: bool = False,
+        state_file: Path | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+    ) -> None:
+        self.registry = Registry()
+        self.state_file = state_file
+        self._state_mtime = 0
+        if state_file is not None and state_file.exists():
+            self._load()
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.tokens: dict[str, float] = {}
+        self.requests: list[Json] = []
+        self.faults: list[Fault] = []
+        self._log_lock = threading.Lock()
+        self.routes = self._routes()
+        self.tls = tls
+        self._tls_dir: Any = None
+        self.server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self.server.daemon_threads = True
+        if tls:
+            from hcp_action.emulator.tls import self_signed  # noqa: PLC0415 - only with --tls
+
+            self._tls_dir, cert, key = self_signed(host)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    @property
+    def address(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"{host.decode() if isinstance(host, bytes) else host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.address}"
+
+    def env(self) -> dict[str, str]:
+        """The HCP_* variables that point the action, the simulator or real Packer here."""
+        env = {
+            "HCP_API_ADDRESS": self.address,
+            "HCP_API_TLS": "insecure" if self.tls else "disabled",
+            "HCP_AUTH_URL": self.url,
+        }
+        if self.tls:
+            env["HCP_AUTH_TLS"] = "insecure"
+        return env | {
+            "HCP_CLIENT_ID": self.client_id or DEMO_CLIENT_ID,
+            "HCP_CLIENT_SECRET": self.client_secret or DEMO_CLIENT_SECRET,
+            "HCP_ORGANIZATION_ID": DEMO_ORG,
+            "HCP_PROJECT_ID": DEMO_PROJECT,
+        }
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, daemon=True, name="hcp-emulator"
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- persistence ---------------------------------------------------------------------
+    def _load(self) -> None:
+        assert self.state_file is not None  # noqa: S101
+        self.registry.data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        self._state_mtime = self.state_file.stat().st_mtime_ns
+
+    def _refresh(self) -> None:
+        # Another emulator process may share the file (a demo): pick up its writes.
+        file = self.state_file
+        if file is not None and file.exists() and file.stat().st_mtime_ns != self._state_mtime:
+            self._load()
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.registry.data), encoding="utf-8")
+        tmp.replace(self.state_file)
+        self._state_mtime = self.state_file.stat().st_mtime_ns
+
+    # ---- test controls -------------------------------------------------------------------
+    def add_fault(self, fault: Fault) -> None:
+        with self._log_lock:
+            self.faults.append(fault)
+
+    def clear(self) -> None:
+        """Forget the request log and faults (not the registry)."""
+        with self._log_lock:
+            self.requests.clear()
+            self.faults.clear()
+
+    def registry_requests(self) -> list[Json]:
+        with self._log_lock:
+            return list(self.requests)
+
+    def writes(self) -> list[Json]:
+        return [
+            r
+            for r in self.registry_requests()
+            if r["method"] != "GET" and not r["path"].endswith("/oauth2/token")
+        ]
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._log_lock:
+            for fault in self.faults:
+                if fault.matches(method, path):
+                    if fault.times > 0:
+                        fault.times -= 1
+                    return fault
+        return None
+
+    # ---- routes --------------------------------------------------------------------------
+    def _routes(self) -> list[Route]:
+        r = self.registry
+        b = BASE + "/buckets"
+        bn = b + "/{bucket_name}"
+        v = bn + "/versions/{fingerprint}"
+        c = bn + "/channels/{channel_name}"
+
+        def p(call: Call, key: str) -> str:
+            return call.params[key]
+
+        table: list[tuple[str, str, Handler]] = [
+            ("GET", b, lambda x: r.list_buckets(x.org, x.project, x.query)),
+            ("PUT", b, lambda x: r.create_bucket(x.org, x.project, x.body)),
+            ("GET", bn, lambda x: r.get_bucket(x.org, x.project, p(x, "bucket_name"))),
+            ("PATCH", bn, lambda x: r.update_bucket(x.org, x.project, p(x, "bucket_name"), x.body)),
+            (
+                "GET",
+                bn + "/channels",
+                lambda x: r.list_channels(x.org, x.project, p(x, "bucket_name")),
+            ),
+            (
+                "POST",
+                bn + "/channels",
+                lambda x: r.create_channel(x.org, x.project, p(x, "bucket_name"), x.body, x.author),
+            ),
+            (
+                "GET",
+                c,
+                lambda x: r.get_channel(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "channel_name")
+                ),
+            ),
+            (
+                "PATCH",
+                c,
+                lambda x: r.update_channel(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "channel_name"), x.body, x.author
+                ),
+            ),
+            (
+                "DELETE",
+                c,
+                lambda x: r.delete_channel(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "channel_name")
+                ),
+            ),
+            (
+                "GET",
+                c + "/history",
+                lambda x: r.channel_history(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "channel_name"), x.query
+                ),
+            ),
+            (
+                "GET",
+                bn + "/versions",
+                lambda x: r.list_versions(x.org, x.project, p(x, "bucket_name"), x.query),
+            ),
+            (
+                "POST",
+                bn + "/versions",
+                lambda x: r.create_version(x.org, x.project, p(x, "bucket_name"), x.body),
+            ),
+            (
+                "GET",
+                v,
+                lambda x: r.get_version(x.org, x.project, p(x, "bucket_name"), p(x, "fingerprint")),
+            ),
+            (
+                "PATCH",
+                v,
+                lambda x: r.update_version(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "fingerprint"), x.body, x.author
+                ),
+            ),
+            (
+                "GET",
+                v + "/builds",
+                lambda x: r.list_builds(x.org, x.project, p(x, "bucket_name"), p(x, "fingerprint")),
+            ),
+            (
+                "POST",
+                v + "/builds",
+                lambda x: r.create_build(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "fingerprint"), x.body
+                ),
+            ),
+            (
+                "GET",
+                v + "/builds/{build_id}",
+                lambda x: r.get_build(
+                    x.org, x.project, p(x, "bucket_name"), p(x, "fingerprint"), p(x, "build_id")
+                ),
+            ),
+            (
+                "PATCH",
+                v + "/builds/{build_id}",
+                lambda x: r.update_build(
+                    x.org,
+                    x.project,
+                    p(x, "bucket_name"),
+                    p(x, "fingerprint"),
+                    p(x, "build_id"),
+                    x.body,
+                    x.author,
+                ),
+            ),
+            (
+                "GET",
+                BASE + "/enforced_blocks/bucket/{bucket_name}",
+                lambda _x: (200, {"enforced_block_detail": []}),
+            ),
+            (
+                "GET",
+                BASE + "/registry",
+                lambda x: (
+                    200,
+                    {
+                        "registry": {
+                            "id": x.project,
+                            "activated": True,
+                            "location": {"organization_id": x.org, "project_id": x.project},
+                        }
+                    },
+                ),
+            ),
+        ]
+        return [Route(m, t, h, _compile(t)) for m, t, h in table]
+
+    def route_templates(self) -> list[tuple[str, str]]:
+        """Registry routes as (method, spec path template): checked against the spec by a test."""
+        return [(r.method, r.template) for r in self.routes]
+
+    # ---- auth ----------------------------------------------------------------------------
+    def issue_token(self) -> Json:
+        token = f"emu-{secrets.token_urlsafe(24)}"
+        self.tokens[token] = time.time() + TOKEN_TTL
+        return {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL}
+
+    def token_endpoint(self, headers: dict[str, str], raw: bytes) -> Reply:
+        form = dict(parse_qsl(raw.decode("utf-8", "replace")))
+        client_id, client_secret = form.get("client_id", ""), form.get("client_secret", "")
+        basic = headers.get("authorization", "")
+        if basic.lower().startswith("basic "):
+            try:
+                decoded = base64.b64decode(basic[6:]).decode()
+            except ValueError:
+                decoded = ":"
+            client_id, _, client_secret = (unquote(x) for x in decoded.partition(":"))
+        if form.get("grant_type") != "client_credentials":
+            return 400, {"error": "unsupported_grant_type"}
+        if not client_id or not client_secret:
+            return 401, {"error": "invalid_client"}
+        if self.client_id is not None and (client_id, client_secret) != (
+            self.client_id,
+            self.client_secret,
+        ):
+            return 401, {"error": "invalid_client"}
+        return 200, self.issue_token()
+
+    def exchange_token(self, body: Json) -> Reply:
+        if not isinstance(body.get("jwt_token"), str) or not body["jwt_token"]:
+            return status(3, "jwt_token is required")
+        token = self.issue_token()
+        return 200, {"access_token": token["access_token"], "expires_in": TOKEN_TTL}
+
+    def authorized(self, headers: dict[str, str]) -> bool:
+        value = headers.get("authorization", "")
+        if not value.startswith("Bearer "):
+            return False
+        expiry = self.tokens.get(value[7:])
+        return expiry is not None and expiry > time.time()
+
+    # ---- dispatch ------------------------------------------------------------------------
+    def dispatch(
+        self, method: str, path: str, query: dict[str, str], body: Json, headers: dict[str, str]
+    ) -> Reply:
+        for route in self.routes:
+            if route.method != method:
+                continue
+            match = route.regex.fullmatch(path)
+            if match is None:
+                continue
+            if not self.authorized(headers):
+                return status(16, "invalid or expired token")
+            groups = {k: unquote(v) for k, v in match.groupdict().items()}
+            call = Call(
+                org=groups.pop("location_organization_id"),
+                project=groups.pop("location_project_id"),
+                params=groups,
+                query=query,
+                body=body,
+                author="service-principal",
+            )
+            with self.registry.lock:
+                self._refresh()
+                try:
+                    reply = route.handler(call)
+                except Refusal as refusal:
+                    reply = refusal.reply
+                if method != "GET" and reply[0] == 200:
+                    self._save()
+                elif method == "GET":
+                    self._save()  # scheduled revocations may have fired during a read
+                return reply
+        known_path = any(r.regex.fullmatch(path) for r in self.routes)
+        if known_path:
+            return status(12, f"method {method} not implemented for {path}")
+        return status(5, f"no route for {path}")
+
+    def control(self, method: str, path: str, body: Json) -> Reply:
+        if path == "/__/requests":
+            if method == "DELETE":
+                self.clear()
+            return 200, {"requests": self.registry_requests()}
+        if path == "/__/faults" and method == "POST":
+            self.add_fault(Fault(**body))
+            return 200, {"faults": [asdict(f) for f in self.faults]}
+        if path == "/__/faults" and method == "DELETE":
+            with self._log_lock:
+                self.faults.clear()
+            return 200, {}
+        if path == "/__/state" and method == "GET":
+            with self.registry.lock:
+                return 200, json.loads(json.dumps(self.registry.data))
+        return status(5, f"no control route {method} {path}")
+
+
+def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
+    class RequestHandler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "hcp-packer-emulator"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Quiet: the request log is kept in memory and served at /__/requests."""
+
+        def _handle(self) -> None:
+            split = urlsplit(self.path)
+            path, query = split.path, dict(parse_qsl(split.query))
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if path.startswith("/__/"):
+                self._send(*emulator.control(self.command, path, _json(raw)))
+                return
+            fault = emulator._take_fault(self.command, path)  # noqa: SLF001
+            if fault is not None and fault.delay:
+                time.sleep(fault.delay)
+            if fault is not None and fault.reset:
+                self._log(path, query, raw, 0, None)
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00"
+                )
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault is not None and fault.status:
+                code = {429: 8, 500: 13, 502: 14, 503: 14, 504: 4}.get(fault.status, 13)
+                reply: Reply = (
+                    fault.status,
+                    {"code": code, "message": "injected fault", "details": []},
+                )
+                extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+            elif path == "/oauth2/token" and self.command == "POST":
+                reply, extra = emulator.token_endpoint(headers, raw), {}
+            elif (
+                path.startswith("/2019-12-10/")
+                and path.endswith("/exchange-token")
+                and self.command == "POST"
+            ):
+                reply, extra = emulator.exchange_token(_json(raw)), {}
+            else:
+                reply, extra = emulator.dispatch(self.command, path, query, _json(raw), headers), {}
+            self._log(path, query, raw, reply[0], reply[1])
+            self._send(*reply, extra=extra)
+
+        def _log(
+            self, path: str, query: dict[str, str], raw: bytes, code: int, response: Json | None
+        ) -> None:
+            entry = {
+                "method": self.command,
+                "path": path,
+                "query": query,
+                "status": code,
+                "body": _json(raw) if path != "/oauth2/token" else {},
+                "response": response,
+                "time": time.time(),
+            }
+            with emulator._log_lock:  # noqa: SLF001
+                emulator.requests.append(entry)
+
+        def _send(self, code: int, body: Json, *, extra: dict[str, str] | None = None) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for key, value in (extra or {}).items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    return RequestHandler
+
+
+def _json(raw: bytes) -> Json:
+    if not raw:
+        return {}
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}

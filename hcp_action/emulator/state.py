@@ -1,0 +1,542 @@
+"""Registry state and its rules (server-side completion, managed `latest`, history, revocation).
+
+Pure data and logic: no HTTP here. Every public method returns `(http_status, body)`, bodies
+shaped as the 2023-01-01 spec says; errors are google.rpc.Status objects.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+Json = dict[str, Any]
+Reply = tuple[int, Json]
+
+NAME_RE = re.compile(r"^[a-zA-Z0-9-]{3,36}$")
+FINGERPRINT_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?$")
+BUILD_STATUSES = frozenset(
+    {"BUILD_UNSET", "BUILD_RUNNING", "BUILD_DONE", "BUILD_CANCELLED", "BUILD_FAILED"}
+)
+LATEST = "latest"
+# grpc-gateway's default mapping; live HCP pairs 10 with 409 as well.
+HTTP_FOR_CODE = {
+    3: 400,
+    5: 404,
+    6: 409,
+    7: 403,
+    9: 400,
+    10: 409,
+    12: 501,
+    13: 500,
+    14: 503,
+    16: 401,
+}
+_ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def ulid() -> str:
+    millis = int(time.time() * 1000)
+    head = "".join(_ULID_ALPHABET[(millis >> (5 * i)) & 31] for i in reversed(range(10)))
+    return head + "".join(secrets.choice(_ULID_ALPHABET) for _ in range(16))
+
+
+def status(code: int, message: str) -> Reply:
+    return HTTP_FOR_CODE.get(code, 500), {"code": code, "message": message, "details": []}
+
+
+class Refusal(Exception):
+    """Raised by lookups deep in a request; the server turns it into its google.rpc.Status."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.reply = status(code, message)
+
+
+class Registry:
+    """All projects' buckets. Thread-safe: callers hold `lock` around a whole request."""
+
+    def __init__(self, data: Json | None = None) -> None:
+        self.lock = threading.RLock()
+        self.data: Json = data or {"projects": {}}
+
+    # ---- helpers -------------------------------------------------------------------------
+    def _project(self, org: str, project: str) -> Json:
+        projects: Json = self.data.setdefault("projects", {})
+        result: Json = projects.setdefault(f"{org}/{project}", {"buckets": {}})
+        return result
+
+    def _bucket(self, org: str, project: str, name: str) -> Json | None:
+        bucket: Json | None = self._project(org, project)["buckets"].get(name)
+        return bucket
+
+    def _need_bucket(self, org: str, project: str, name: str) -> Json:
+        bucket = self._bucket(org, project, name)
+        if bucket is None:
+            raise Refusal(5, f"bucket {name!r} not found")
+        return bucket
+
+    def _render_version(self, bucket: Json, version: Json) -> Json:
+        out = {k: v for k, v in version.items() if not k.startswith("_")}
+        out["bucket_name"] = bucket["name"]
+        out["builds"] = [dict(b) for b in version["builds"]]
+        return out
+
+    def _render_channel(self, bucket: Json, channel: Json) -> Json:
+        out = {k: v for k, v in channel.items() if not k.startswith("_")}
+        out["bucket_name"] = bucket["name"]
+        fingerprint = channel["_fingerprint"]
+        version = bucket["versions"].get(fingerprint) if fingerprint else None
+        if version is not None:
+            out["version"] = self._render_version(bucket, version)
+        return out
+
+    def _render_bucket(self, org: str, project: str, bucket: Json) -> Json:
+        out = {
+            k: v
+            for k, v in bucket.items()
+            if not k.startswith("_") and k not in {"versions", "channels"}
+        }
+        out["location"] = {"organization_id": org, "project_id": project}
+        out["version_count"] = str(len(bucket["versions"]))
+        out["resource_name"] = f"packer/project/{project}/bucket/{bucket['name']}"
+        latest = bucket["channels"].get(LATEST)
+        if latest and latest["_fingerprint"] in bucket["versions"]:
+            out["latest_version"] = self._render_version(
+                bucket, bucket["versions"][latest["_fingerprint"]]
+            )
+        platforms = sorted(
+            {
+                b["platform"]
+                for v in bucket["versions"].values()
+                for b in v["builds"]
+                if b.get("platform")
+            }
+        )
+        out["platforms"] = platforms
+        return out
+
+    @staticmethod
+    def _paginate(
+        items: list[Json], query: dict[str, str], default_size: int = 20
+    ) -> tuple[list[Json], Json]:
+        try:
+            size = int(query.get("pagination.page_size") or default_size) or default_size
+            start = int(query.get("pagination.next_page_token") or 0)
+        except ValueError:
+            size, start = default_size, 0
+        page = items[start : start + size]
+        nxt = str(start + size) if start + size < len(items) else ""
+        prev = str(max(start - size, 0)) if start > 0 else ""
+        return page, {"next_page_token": nxt, "previous_page_token": prev}
+
+    # ---- buckets -------------------------------------------------------------------------
+    def create_bucket(self, org: str, project: str, body: Json) -> Reply:
+        name = str(body.get("name") or "")
+        if not NAME_RE.fullmatch(name):
+            return status(3, f"invalid bucket name {name!r}")
+        buckets = self._project(org, project)["buckets"]
+        if name in buckets:
+            return status(6, f"bucket {name!r} already exists")
+        stamp = now()
+        bucket = {
+            "id": ulid(),
+            "name": name,
+            "description": str(body.get("description") or ""),
+            "labels": dict(body.get("labels") or {}),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "versions": {},
+            "channels": {},
+            "_counter": 0,
+        }
+        buckets[name] = bucket
+        return 200, {"bucket": self._render_bucket(org, project, bucket)}
+
+    def get_bucket(self, org: str, project: str, name: str) -> Reply:
+        bucket = self._need_bucket(org, project, name)
+        return 200, {"bucket": self._render_bucket(org, project, bucket)}
+
+    def list_buckets(self, org: str, project: str, query: dict[str, str]) -> Reply:
+        buckets = [
+            self._render_bucket(org, project, b)
+            for b in self._project(org, project)["buckets"].values()
+        ]
+        page, pagination = self._paginate(buckets, query)
+        return 200, {"buckets": page, "pagination": pagination}
+
+    def update_bucket(self, org: str, project: str, name: str, body: Json) -> Reply:
+        bucket = self._need_bucket(org, project, name)
+        if "description" in body:
+            bucket["description"] = str(body.get("description") or "")
+        if "labels" in body:
+            bucket["labels"] = dict(body.get("labels") or {})
+        bucket["updated_at"] = now()
+        return 200, {"bucket": self._render_bucket(org, project, bucket)}
+
+    # ---- versions ------------------------------------------------------------------------
+    def create_version(self, org: str, project: str, name: str, body: Json) -> Reply:
+        bucket = self._need_bucket(org, project, name)
+        fingerprint = str(body.get("fingerprint") or "")
+        if not FINGERPRINT_RE.fullmatch(fingerprint):
+            return status(3, f"invalid fingerprint {fingerprint!r}")
+        if fingerprint in bucket["versions"]:
+            return status(6, f"version with fingerprint {fingerprint!r} already exists")
+        stamp = now()
+        version = {
+            "id": ulid(),
+            "fingerprint": fingerprint,
+            "name": "v0",
+            "status": "VERSION_RUNNING",
+            "template_type": str(body.get("template_type") or "HCL2"),
+            "author_id": "emulator",
+            "created_at": stamp,
+            "updated_at": stamp,
+            "builds": [],
+            "has_descendants": False,
+            "revocation_message": "",
+            "revocation_author": "",
+        }
+        bucket["versions"][fingerprint] = version
+        bucket["updated_at"] = stamp
+        return 200, {"version": self._render_version(bucket, version)}
+
+    def _version(self, org: str, project: str, name: str, fingerprint: str) -> tuple[Json, Json]:
+        bucket = self._need_bucket(org, project, name)
+        version = bucket["versions"].get(fingerprint)
+        if version is None:
+            # Code 10 (Aborted), not 5: Packer creates a version only on this code.
+            raise Refusal(10, f"version with fingerprint {fingerprint!r} not found")
+        return bucket, version
+
+    def get_version(self, org: str, project: str, name: str, fingerprint: str) -> Reply:
+        bucket, version = self._version(org, project, name, fingerprint)
+        self._apply_schedule(bucket, version)
+        return 200, {"version": self._render_version(bucket, version)}
+
+    def list_versions(self, org: str, project: str, name: str, query: dict[str, str]) -> Reply:
+        bucket = self._need_bucket(org, project, name)
+        versions = sorted(bucket["versions"].values(), key=lambda v: v["created_at"], reverse=True)
+        page, pagination = self._paginate(
+            [self._render_version(bucket, v) for v in versions], query
+        )
+        return 200, {"versions": page, "pagination": pagination}
+
+    def update_version(
+        self, org: str, project: str, name: str, fingerprint: str, body: Json, author: str
+    ) -> Reply:
+        bucket, version = self._version(org, project, name, fingerprint)
+        if body.get("restore"):
+            version.update(
+                status="VERSION_ACTIVE" if version["name"] != "v0" else "VERSION_RUNNING",
+                revocation_message="",
+                revocation_author="",
+            )
+            for key in ("revoke_at", "revocation_type"):
+                version.pop(key, None)
+            version["updated_at"] = now()
+            return 200, {"version": self._render_version(bucket, version), "operation": {}}
+        revoke_at = str(body.get("revoke_at") or "")
+        if revoke_at.startswith("0001-"):
+            revoke_at = ""  # Go clients send the zero time for "unset"
+        revoke_in = str(body.get("revoke_in") or "")
+        if revoke_at and revoke_in:
+            return status(3, "set revoke_at or revoke_in, not both")
+        if revoke_in:
+            match = _DURATION_RE.fullmatch(revoke_in)
+            if not match or not any(match.groups()):
+                return status(3, f"invalid revoke_in {revoke_in!r}")
+            d, h, m, s = (int(g or 0) for g in match.groups())
+            when = datetime.now(UTC) + timedelta(days=d, hours=h, minutes=m, seconds=s)
+            revoke_at = when.isoformat(timespec="microseconds").replace("+00:00", "Z")
+        if revoke_at:
+            if version["name"] == "v0":
+                return status(9, "an incomplete version cannot be revoked")
+            try:
+                parse_time(revoke_at)
+            except ValueError:
+                return status(3, f"invalid revoke_at {revoke_at!r}")
+            version.update(
+                revoke_at=revoke_at,
+                revocation_type="MANUAL",
+                revocation_author=author,
+                revocation_message=str(body.get("revocation_message") or ""),
+                status="VERSION_REVOCATION_SCHEDULED",
+                updated_at=now(),
+            )
+            version["_rollback"] = not body.get("disable_rollback_channels")
+            self._apply_schedule(bucket, version)
+        elif body.get("complete"):
+            return status(9, "versions are completed by their builds")
+        return 200, {"version": self._render_version(bucket, version), "operation": {}}
+
+    def _apply_schedule(self, bucket: Json, version: Json) -> None:
+        revoke_at = version.get("revoke_at")
+        if not revoke_at or version["status"] == "VERSION_REVOKED":
+            return
+        if parse_time(revoke_at) <= datetime.now(UTC):
+            version["status"] = "VERSION_REVOKED"
+            if version.pop("_rollback", True):
+                self._move_channels_off(bucket, version["fingerprint"])
+
+    def _valid(self, bucket: Json, fingerprint: str) -> bool:
+        version = bucket["versions"].get(fingerprint)
+        return bool(version) and version["name"] != "v0" and not version.get("revoke_at")
+
+    def _move_channels_off(self, bucket: Json, fingerprint: str) -> None:
+        for channel in bucket["channels"].values():
+            if channel["_fingerprint"] != fingerprint:
+                continue
+            target = ""
+            for entry in sorted(channel["_history"], key=lambda e: e["assigned_at"], reverse=True):
+                if entry["fingerprint"] != fingerprint and self._valid(
+                    bucket, entry["fingerprint"]
+                ):
+                    target = entry["fingerprint"]
+                    break
+            self._assign(channel, target, "hcp-packer")
+
+    # ---- builds --------------------------------------------------------------------------
+    def list_builds(self, org: str, project: str, name: str, fingerprint: str) -> Reply:
+        _, version = self._version(org, project, name, fingerprint)
+        return 200, {
+            "builds": [dict(b) for b in version["builds"]],
+            "pagination": {"next_page_token": "", "previous_page_token": ""},
+        }
+
+    def create_build(
+        self, org: str, project: str, name: str, fingerprint: str, body: Json
+    ) -> Reply:
+        bucket, version = self._version(org, project, name, fingerprint)
+        component = str(body.get("component_type") or "")
+        if not component:
+            return status(3, "component_type is required")
+        if version["name"] != "v0":
+            return status(9, "the version is complete: create a new version")
+        if any(b["component_type"] == component for b in version["builds"]):
+            return status(6, f"build for component {component!r} already exists")
+        build_status = str(body.get("status") or "BUILD_UNSET")
+        if build_status not in BUILD_STATUSES:
+            return status(3, f"invalid status {build_status!r}")
+        stamp = now()
+        build = {
+            "id": ulid(),
+            "version_id": version["id"],
+            "component_type": component,
+            "packer_run_uuid": str(body.get("packer_run_uuid") or ""),
+            "status": build_status,
+            "platform": "",
+            "artifacts": [],
+            "labels": {},
+            "source_external_identifier": "",
+            "metadata": {},
+            "created_at": stamp,
+            "updated_at": stamp,
+        }
+        version["builds"].append(build)
+        version["updated_at"] = stamp
+        bucket["updated_at"] = stamp
+        return 200, {"build": dict(build)}
+
+    def _build(
+        self, org: str, project: str, name: str, fingerprint: str, build_id: str
+    ) -> tuple[Json, Json, Json]:
+        bucket, version = self._version(org, project, name, fingerprint)
+        for build in version["builds"]:
+            if build["id"] == build_id:
+                return bucket, version, build
+        raise Refusal(5, f"build {build_id!r} not found")
+
+    def get_build(
+        self, org: str, project: str, name: str, fingerprint: str, build_id: str
+    ) -> Reply:
+        build = self._build(org, project, name, fingerprint, build_id)[2]
+        return 200, {"build": dict(build)}
+
+    def update_build(
+        self,
+        org: str,
+        project: str,
+        name: str,
+        fingerprint: str,
+        build_id: str,
+        body: Json,
+        author: str,
+    ) -> Reply:
+        bucket, version, build = self._build(org, project, name, fingerprint, build_id)
+        if version["name"] != "v0":
+            return status(9, "the version is complete and cannot be changed")
+        new_status = body.get("status")
+        if new_status is not None and new_status not in BUILD_STATUSES:
+            return status(3, f"invalid status {new_status!r}")
+        stamp = now()
+        if new_status:
+            build["status"] = new_status
+        # `artifacts: null` is a heartbeat or status-only update: leave them unchanged.
+        if body.get("artifacts") is not None:
+            build["artifacts"] = [
+                {
+                    "id": ulid(),
+                    "external_identifier": str(a.get("external_identifier") or ""),
+                    "region": str(a.get("region") or ""),
+                    "created_at": stamp,
+                }
+                for a in body["artifacts"]
+            ]
+        for key in ("platform", "packer_run_uuid", "source_external_identifier"):
+            if body.get(key):
+                build[key] = str(body[key])
+        for key in ("labels", "metadata"):
+            if isinstance(body.get(key), dict):
+                build[key] = body[key]
+        build["updated_at"] = stamp
+        version["updated_at"] = stamp
+        if build["status"] == "BUILD_DONE" and not build["artifacts"]:
+            return status(9, "setting a build to DONE with no published artifacts")
+        self._maybe_complete(bucket, version, author)
+        return 200, {"build": dict(build)}
+
+    def _maybe_complete(self, bucket: Json, version: Json, author: str) -> None:
+        builds = version["builds"]
+        if version["name"] != "v0" or not builds:
+            return
+        if all(b["status"] == "BUILD_DONE" for b in builds):
+            # Server-side completion: v0 -> vN, ACTIVE, managed `latest` follows.
+            bucket["_counter"] += 1
+            version.update(name=f"v{bucket['_counter']}", status="VERSION_ACTIVE", updated_at=now())
+            latest = bucket["channels"].get(LATEST)
+            if latest is None:
+                latest = self._new_channel(LATEST, managed=True, author="hcp-packer")
+                bucket["channels"][LATEST] = latest
+            self._assign(latest, version["fingerprint"], author)
+        elif any(b["status"] == "BUILD_RUNNING" for b in builds):
+            version["status"] = "VERSION_RUNNING"
+
+    # ---- channels ------------------------------------------------------------------------
+    @staticmethod
+    def _new_channel(name: str, *, managed: bool, author: str) -> Json:
+        stamp = now()
+        return {
+            "id": ulid(),
+            "name": name,
+            "author_id": author,
+            "created_at": stamp,
+            "updated_at": stamp,
+            "managed": managed,
+            "restricted": False,
+            "_fingerprint": "",
+            "_history": [],
+        }
+
+    @staticmethod
+    def _assign(channel: Json, fingerprint: str, author: str) -> None:
+        stamp = now()
+        if fingerprint and fingerprint != channel["_fingerprint"]:
+            channel["_history"].append(
+                {"fingerprint": fingerprint, "assigned_at": stamp, "author_id": author}
+            )
+        channel["_fingerprint"] = fingerprint
+        channel["updated_at"] = stamp
+        channel["author_id"] = author
+
+    def _assignable(self, bucket: Json, fingerprint: str) -> Reply | None:
+        version = bucket["versions"].get(fingerprint)
+        if version is None:
+            return status(5, f"version with fingerprint {fingerprint!r} not found")
+        if version["name"] == "v0":
+            return status(9, f"version {fingerprint!r} is not complete")
+        if version.get("revoke_at"):
+            return status(9, f"version {fingerprint!r} is revoked or scheduled for revocation")
+        return None
+
+    def list_channels(self, org: str, project: str, name: str) -> Reply:
+        bucket = self._need_bucket(org, project, name)
+        return 200, {
+            "channels": [self._render_channel(bucket, c) for c in bucket["channels"].values()]
+        }
+
+    def create_channel(self, org: str, project: str, name: str, body: Json, author: str) -> Reply:
+        bucket = self._need_bucket(org, project, name)
+        channel_name = str(body.get("name") or "")
+        if not NAME_RE.fullmatch(channel_name):
+            return status(3, f"invalid channel name {channel_name!r}")
+        if channel_name in bucket["channels"]:
+            return status(6, f"channel {channel_name!r} already exists")
+        if channel_name == LATEST:
+            return status(9, "the latest channel is managed by HCP Packer")
+        fingerprint = str(body.get("version_fingerprint") or "")
+        if fingerprint and (refusal := self._assignable(bucket, fingerprint)):
+            return refusal
+        channel = self._new_channel(channel_name, managed=False, author=author)
+        channel["restricted"] = bool(body.get("restricted"))
+        self._assign(channel, fingerprint, author)
+        bucket["channels"][channel_name] = channel
+        return 200, {"channel": self._render_channel(bucket, channel)}
+
+    def _channel(self, org: str, project: str, name: str, channel_name: str) -> tuple[Json, Json]:
+        bucket = self._need_bucket(org, project, name)
+        for version in list(bucket["versions"].values()):
+            self._apply_schedule(bucket, version)
+        channel = bucket["channels"].get(channel_name)
+        if channel is None:
+            raise Refusal(5, f"channel {channel_name!r} not found")
+        return bucket, channel
+
+    def get_channel(self, org: str, project: str, name: str, channel_name: str) -> Reply:
+        bucket, channel = self._channel(org, project, name, channel_name)
+        return 200, {"channel": self._render_channel(bucket, channel)}
+
+    def update_channel(
+        self, org: str, project: str, name: str, channel_name: str, body: Json, author: str
+    ) -> Reply:
+        bucket, channel = self._channel(org, project, name, channel_name)
+        if channel["managed"]:
+            return status(9, f"channel {channel_name!r} is managed by HCP Packer")
+        mask = {m.strip() for m in str(body.get("update_mask") or "").split(",") if m.strip()}
+        if not mask or not mask <= {"versionFingerprint", "restricted"}:
+            return status(3, "update_mask must name versionFingerprint and/or restricted")
+        if "versionFingerprint" in mask:
+            fingerprint = str(body.get("version_fingerprint") or "")
+            if fingerprint and (refusal := self._assignable(bucket, fingerprint)):
+                return refusal
+            self._assign(channel, fingerprint, author)
+        if "restricted" in mask:
+            channel["restricted"] = bool(body.get("restricted"))
+            channel["updated_at"] = now()
+        return 200, {"channel": self._render_channel(bucket, channel)}
+
+    def delete_channel(self, org: str, project: str, name: str, channel_name: str) -> Reply:
+        bucket, channel = self._channel(org, project, name, channel_name)
+        if channel["managed"]:
+            return status(9, f"channel {channel_name!r} is managed by HCP Packer")
+        del bucket["channels"][channel_name]
+        return 200, {}
+
+    def channel_history(
+        self, org: str, project: str, name: str, channel_name: str, query: dict[str, str]
+    ) -> Reply:
+        bucket, channel = self._channel(org, project, name, channel_name)
+        entries = sorted(channel["_history"], key=lambda e: e["assigned_at"], reverse=True)
+        rendered = [
+            {
+                "version": self._render_version(bucket, bucket["versions"][e["fingerprint"]]),
+                "author_id": e["author_id"],
+                "assigned_at": e["assigned_at"],
+            }
+            for e in entries
+            if e["fingerprint"] in bucket["versions"]
+        ]
+        page, pagination = self._paginate(rendered, query, default_size=10)
+        return 200, {"history": page, "count": len(rendered), "pagination": pagination}

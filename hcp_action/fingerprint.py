@@ -1,0 +1,57 @@
+"""The version fingerprint we choose, so re-runs of a job reuse or resume the same version.
+
+Recipe: the commit (GITHUB_SHA, else the workspace's git HEAD) and the build's inputs (template
+path, working directory, variables in order, var-file paths and contents). No run id or attempt:
+"re-run failed jobs" must land on the same version. 32 characters: `<12 of commit>-<19 of digest>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import subprocess
+from collections.abc import Mapping
+
+from hcp_action.errors import InputError
+from hcp_action.inputs import Inputs
+
+_SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
+
+
+def _git_head(inputs: Inputs) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(inputs.workspace), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def derive(inputs: Inputs, environ: Mapping[str, str]) -> str:
+    commit = environ.get("GITHUB_SHA") or _git_head(inputs)
+    if not _SHA_RE.fullmatch(commit):
+        raise InputError(
+            "version-fingerprint",
+            "cannot be derived: GITHUB_SHA is unset and the workspace is not a git checkout",
+            fix="set version-fingerprint explicitly, or run inside a git repository.",
+        )
+    digest = hashlib.sha256()
+
+    def feed(label: str, data: bytes) -> None:
+        # Length-prefixed so that no two different input sets can produce the same stream.
+        digest.update(f"{label}:{len(data)}:".encode())
+        digest.update(data)
+
+    feed("template", str(inputs.template.relative_to(inputs.workspace)).encode())
+    feed("working-directory", str(inputs.working_directory.relative_to(inputs.workspace)).encode())
+    for name, value in inputs.variables:
+        feed("var", f"{name}={value}".encode())
+    for path in inputs.var_files:
+        feed("var-file", str(path.relative_to(inputs.workspace)).encode())
+        feed("var-file-content", path.read_bytes())
+    return f"{commit[:12].lower()}-{digest.hexdigest()[:19]}"

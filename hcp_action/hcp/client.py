@@ -1,0 +1,131 @@
+"""HCP Packer 2023-01-01 client over httpx: one method per operation we use, errors mapped once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+import httpx
+
+from hcp_action.errors import TransportError, api_error
+from hcp_action.hcp.auth import ServicePrincipalAuth
+from hcp_action.hcp.credentials import ServicePrincipal
+from hcp_action.hcp.endpoints import Endpoints
+from hcp_action.hcp.models import Channel, Version
+from hcp_action.hcp.retry import RETRYABLE_STATUS, RetryableStatus, RetryConfig, retrying
+
+USER_AGENT = "hcp-packer-action"
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class HcpPackerClient:
+    def __init__(
+        self,
+        *,
+        endpoints: Endpoints,
+        credentials: ServicePrincipal,
+        organization_id: str,
+        project_id: str,
+        retry: RetryConfig,
+        on_token: Callable[[str], None],
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._retry = retry
+        self._auth = ServicePrincipalAuth(
+            credentials=credentials,
+            endpoints=endpoints,
+            retry=retry,
+            on_token=on_token,
+            transport=transport,
+        )
+        self._base = (
+            f"/packer/2023-01-01/organizations/{_seg(organization_id)}/projects/{_seg(project_id)}"
+        )
+        self._http = httpx.Client(
+            base_url=endpoints.api_base_url,
+            auth=self._auth,
+            verify=endpoints.api_verify,
+            timeout=retry.timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "X-HCP-Source-Channel": USER_AGENT},
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+        self._auth.close()
+
+    def _call(self, method: str, path: str, *, operation: str, body: Any = None) -> Any:
+        write = method != "GET"
+        response: httpx.Response | None = None
+        try:
+            for attempt in retrying(self._retry, write=write, operation=operation):
+                with attempt:
+                    response = self._http.request(method, self._base + path, json=body)
+                    if response.status_code in RETRYABLE_STATUS:
+                        raise RetryableStatus(response)
+        except RetryableStatus as exc:
+            response = exc.response
+        except httpx.TransportError as exc:
+            raise TransportError(
+                f"{operation}: the HCP Packer API did not answer ({type(exc).__name__}: {exc})",
+                fix="check HCP_API_ADDRESS and the runner's network, then re-run the job.",
+            ) from None
+        assert response is not None  # noqa: S101 - the loop ran at least once
+        try:
+            data = response.json() if response.content else {}
+        except ValueError:
+            data = None
+        if response.is_error:
+            raise api_error(response.status_code, data, operation)
+        if not isinstance(data, dict):
+            raise TransportError(f"{operation}: the registry answered with no JSON object")
+        return data
+
+    def _bucket(self, bucket: str) -> str:
+        return f"/buckets/{_seg(bucket)}"
+
+    def get_version(self, bucket: str, fingerprint: str) -> Version:
+        data = self._call(
+            "GET", f"{self._bucket(bucket)}/versions/{_seg(fingerprint)}", operation="GetVersion"
+        )
+        return Version.from_api(data.get("version"))
+
+    def get_channel(self, bucket: str, channel: str) -> Channel:
+        data = self._call(
+            "GET", f"{self._bucket(bucket)}/channels/{_seg(channel)}", operation="GetChannel"
+        )
+        return Channel.from_api(data.get("channel"))
+
+    def create_channel(self, bucket: str, channel: str, fingerprint: str) -> Channel:
+        data = self._call(
+            "POST",
+            f"{self._bucket(bucket)}/channels",
+            operation="CreateChannel",
+            body={"name": channel, "version_fingerprint": fingerprint},
+        )
+        return Channel.from_api(data.get("channel"))
+
+    def update_channel(self, bucket: str, channel: str, fingerprint: str) -> Channel:
+        data = self._call(
+            "PATCH",
+            f"{self._bucket(bucket)}/channels/{_seg(channel)}",
+            operation="UpdateChannel",
+            body={"version_fingerprint": fingerprint, "update_mask": "versionFingerprint"},
+        )
+        return Channel.from_api(data.get("channel"))

@@ -1,0 +1,119 @@
+"""The single retry policy (tenacity): what is retried, how long we wait, when we stop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_random_exponential,
+)
+
+log = structlog.get_logger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class RetryableStatus(Exception):
+    """A 429/5xx answer that a read may retry; carries the response for Retry-After."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig:
+    timeout: float = 30.0
+    base: float = 0.5
+    max_wait: float = 10.0
+    deadline: float = 120.0
+    attempts: int = 8
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> RetryConfig:
+        # Tests shrink these; users rarely need to.
+        def num(name: str, default: float) -> float:
+            raw = environ.get(name, "")
+            try:
+                return float(raw) if raw else default
+            except ValueError:
+                return default
+
+        d = cls()
+        return cls(
+            timeout=num("HCP_ACTION_HTTP_TIMEOUT", d.timeout),
+            base=num("HCP_ACTION_RETRY_BASE", d.base),
+            max_wait=num("HCP_ACTION_RETRY_MAX_WAIT", d.max_wait),
+            deadline=num("HCP_ACTION_RETRY_DEADLINE", d.deadline),
+            attempts=int(num("HCP_ACTION_RETRY_ATTEMPTS", d.attempts)),
+        )
+
+    @classmethod
+    def default(cls) -> RetryConfig:
+        return cls.from_environ(os.environ)
+
+
+def _is_read_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, RetryableStatus | httpx.TransportError)
+
+
+def _is_write_retryable(exc: BaseException) -> bool:
+    # A write is repeated only when it certainly did not happen: never connected, or refused
+    # by the rate limiter before any work.
+    if isinstance(exc, RetryableStatus):
+        return exc.response.status_code == 429
+    return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+
+
+def _retry_after(exc: BaseException | None) -> float:
+    if isinstance(exc, RetryableStatus):
+        raw = exc.response.headers.get("Retry-After", "")
+        if raw.strip().isdigit():
+            return float(raw.strip())
+    return 0.0
+
+
+def retrying(
+    config: RetryConfig,
+    *,
+    write: bool,
+    operation: str,
+    sleep: Callable[[float], None] | None = None,
+) -> Retrying:
+    jitter = wait_random_exponential(multiplier=config.base, max=config.max_wait)
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        return max(jitter(state), _retry_after(exc))
+
+    def before_sleep(state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        log.warning(
+            "retrying",
+            operation=operation,
+            attempt=state.attempt_number,
+            error=str(exc),
+            wait=round(state.upcoming_sleep, 2),
+        )
+
+    kwargs: dict[str, Any] = {}
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    return Retrying(
+        retry=retry_if_exception(_is_write_retryable if write else _is_read_retryable),
+        wait=wait,
+        stop=stop_after_delay(config.deadline) | stop_after_attempt(config.attempts),
+        before_sleep=before_sleep,
+        reraise=True,
+        **kwargs,
+    )

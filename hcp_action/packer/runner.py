@@ -1,0 +1,118 @@
+"""Runs `packer init` and `packer build` with the HCP environment injected, output relayed live.
+
+Packer's own output is untrusted text: it is relayed inside ::stop-commands:: so a provisioner
+printing `::add-mask::` or `::set-output` cannot act on the runner. Packer gets its own session
+so that our SIGTERM reaches the process that cleans up.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import structlog
+
+from hcp_action.errors import ActionError, Cancelled
+from hcp_action.workflow import Workflow
+
+log = structlog.get_logger(__name__)
+
+# Variables that would change what Packer does behind our back.
+_DROP = ("HCP_PACKER_REGISTRY",)
+
+
+@dataclass(frozen=True, slots=True)
+class PackerEnv:
+    client_id: str
+    client_secret: str
+    organization_id: str
+    project_id: str
+    bucket: str
+    fingerprint: str
+    github_token: str | None
+
+
+def packer_environment(base: Mapping[str, str], hcp: PackerEnv) -> dict[str, str]:
+    env = {k: v for k, v in base.items() if not k.startswith("INPUT_") and k not in _DROP}
+    env.update(
+        {
+            "HCP_CLIENT_ID": hcp.client_id,
+            "HCP_CLIENT_SECRET": hcp.client_secret,
+            "HCP_ORGANIZATION_ID": hcp.organization_id,
+            "HCP_PROJECT_ID": hcp.project_id,
+            "HCP_PACKER_BUCKET_NAME": hcp.bucket,
+            "HCP_PACKER_BUILD_FINGERPRINT": hcp.fingerprint,
+            "CHECKPOINT_DISABLE": "1",
+        }
+    )
+    if hcp.github_token:
+        env["PACKER_GITHUB_API_TOKEN"] = hcp.github_token
+    return env
+
+
+class PackerRunner:
+    def __init__(self, *, workflow: Workflow, executable: str = "packer") -> None:
+        self._workflow = workflow
+        self._executable = executable
+        self._process: subprocess.Popen[str] | None = None
+        self.cancelled_by = ""
+
+    def which(self) -> str:
+        found = shutil.which(self._executable)
+        if found is None:
+            raise ActionError(
+                f"'{self._executable}' was not found on PATH",
+                fix="use the action's container image, or install Packer (hashicorp/setup-packer) "
+                "before this step.",
+            )
+        return found
+
+    def run(self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, title: str) -> int:
+        executable = self.which()
+        log.info("running packer", args=list(args), cwd=str(cwd))
+        with self._workflow.group(title), self._workflow.untrusted():
+            process = subprocess.Popen(
+                [executable, *args],
+                cwd=cwd,
+                env=dict(env),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                bufsize=1,
+                start_new_session=True,
+            )
+            self._process = process
+            try:
+                assert process.stdout is not None  # noqa: S101 - PIPE was asked for
+                for line in process.stdout:
+                    self._workflow.relay(line)
+                code = process.wait()
+            finally:
+                self._process = None
+        if self.cancelled_by:
+            raise Cancelled(
+                f"received {self.cancelled_by}; Packer was stopped (exit {code}) and cleaned up",
+                fix="re-run the job: the same fingerprint resumes the version.",
+            )
+        return code
+
+    def cancel(self, signal_name: str) -> bool:
+        """Forward a cancellation: SIGTERM to Packer's PID (its wrapper ignores SIGINT).
+
+        Returns False when no Packer is running (the caller then stops at once).
+        """
+        process = self._process
+        if process is None or process.poll() is not None:
+            return False
+        self.cancelled_by = signal_name
+        try:
+            os.kill(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return False
+        return True

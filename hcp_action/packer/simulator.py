@@ -1,0 +1,488 @@
+"""A stand-in for the `packer` binary, for tests and for the demo where real Packer is absent.
+
+It reads the environment real Packer reads and replays Packer's documented HCP call sequence
+(docs/packer-hcp.md §1): token, bucket upsert, GetVersion → code 10 → CreateVersion, builds per
+source, RUNNING, DONE with artifacts (or FAILED/CANCELLED), the real "is complete" error.
+
+Knobs (environment):
+  PACKER_SIM_LOG=FILE      append one JSON line per invocation (argv, cwd, HCP env, no secrets)
+  PACKER_SIM_SLEEP=SEC     how long each build "runs"
+  PACKER_SIM_FAIL=MODE     init | build (builder error, exit 1) | incomplete (exit 0, builds left
+                           RUNNING) | no-artifacts (builder ok, nothing HCP can take, exit 1)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from hcp_action.errors import InputError
+from hcp_action.packer.template import Source, TemplateInfo, literal, read
+
+VERSION = "1.14.2"
+_NAME_RE = re.compile(r"^[a-zA-Z0-9-]{3,36}$")
+_VAR_REF = re.compile(r"^\$\{var\.([A-Za-z0-9_-]+)\}$")
+
+
+class SimError(Exception):
+    pass
+
+
+class Cancelled(Exception):
+    pass
+
+
+def say(message: str, *, machine: bool, target: str = "", kind: str = "ui,say") -> None:
+    if machine:
+        escaped = message.replace(",", "%!(PACKER_COMMA)").replace("\n", "\\n")
+        print(f"{int(time.time())},{target},{kind},{escaped}", flush=True)
+    else:
+        print(message, flush=True)
+
+
+def _log_invocation(argv: list[str], env: Mapping[str, str]) -> None:
+    path = env.get("PACKER_SIM_LOG")
+    if not path:
+        return
+    keys = (
+        "HCP_PACKER_BUCKET_NAME",
+        "HCP_PACKER_BUILD_FINGERPRINT",
+        "HCP_ORGANIZATION_ID",
+        "HCP_PROJECT_ID",
+        "HCP_API_ADDRESS",
+        "HCP_AUTH_URL",
+        "CHECKPOINT_DISABLE",
+        "HCP_PACKER_REGISTRY",
+    )
+    record = {
+        "argv": argv,
+        "cwd": str(Path.cwd()),
+        "time": time.time(),
+        "env": {k: env[k] for k in keys if k in env},
+        "has_client_secret": bool(env.get("HCP_CLIENT_SECRET")),
+        "has_github_token": bool(env.get("PACKER_GITHUB_API_TOKEN")),
+    }
+    with Path(path).open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+class Hcp:
+    """Just enough of hcp-sdk-go: endpoints from HCP_*, a client-credentials token."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        address = env.get("HCP_API_ADDRESS", "api.cloud.hashicorp.com:443")
+        scheme = "http" if env.get("HCP_API_TLS") == "disabled" else "https"
+        auth = urlsplit(env.get("HCP_AUTH_URL") or "https://auth.idp.hashicorp.com")
+        self.org = env["HCP_ORGANIZATION_ID"]
+        self.project = env["HCP_PROJECT_ID"]
+        self.http = httpx.Client(
+            base_url=f"{scheme}://{address}",
+            verify=env.get("HCP_API_TLS") != "insecure",
+            timeout=30,
+            headers={"X-HCP-Source-Channel": f"packer/{VERSION} simulated"},
+        )
+        token = httpx.post(
+            f"{auth.scheme}://{auth.netloc}/oauth2/token",
+            auth=(env.get("HCP_CLIENT_ID", ""), env.get("HCP_CLIENT_SECRET", "")),
+            data={"grant_type": "client_credentials", "audience": "https://api.hashicorp.cloud"},
+            verify=env.get("HCP_AUTH_TLS") != "insecure",
+            timeout=30,
+        )
+        if token.status_code != httpx.codes.OK:
+            raise SimError(f"HCP: authentication failed: {token.status_code} {token.text}")
+        self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        self.base = f"/packer/2023-01-01/organizations/{self.org}/projects/{self.project}"
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any]]:
+        response = self.http.request(method, self.base + path, json=body)
+        data = response.json() if response.content else {}
+        return response.status_code, data
+
+    def must(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        code, data = self.call(method, path, body)
+        if code != httpx.codes.OK:
+            raise SimError(f"HCP: {method} {path}: [{code}] {json.dumps(data)}")
+        return data
+
+
+def _parse_build_args(args: list[str]) -> tuple[dict[str, str], list[Path], bool, Path]:
+    variables: dict[str, str] = {}
+    var_files: list[Path] = []
+    machine = False
+    rest: list[str] = []
+    it = iter(args)
+    for arg in it:
+        if arg == "-machine-readable":
+            machine = True
+        elif arg in {"-var", "-var-file"}:
+            value = next(it, "")
+            if arg == "-var":
+                name, _, val = value.partition("=")
+                variables[name] = val
+            else:
+                var_files.append(Path(value))
+        elif arg.startswith("-var="):
+            name, _, val = arg[5:].partition("=")
+            variables[name] = val
+        elif arg.startswith("-var-file="):
+            var_files.append(Path(arg[10:]))
+        elif arg.startswith("-"):
+            continue  # -color=false, -force, -on-error=…: accepted, no effect here
+        else:
+            rest.append(arg)
+    if len(rest) != 1:
+        raise SimError("build requires exactly one template path")
+    return variables, var_files, machine, Path(rest[0])
+
+
+def _resolve(value: Any, variables: Mapping[str, Any]) -> list[str]:
+    """Literal strings, lists of them, or `${var.x}`, resolved as far as the simulator can."""
+    if isinstance(value, list):
+        return [s for v in value for s in _resolve(v, variables)]
+    text = literal(value)
+    if text is not None:
+        return [text]
+    match = _VAR_REF.fullmatch(str(value))
+    if match and match.group(1) in variables:
+        return _resolve(variables[match.group(1)], variables)
+    return []
+
+
+def _artifacts(source: Source, variables: Mapping[str, Any]) -> tuple[str, list[dict[str, str]]]:
+    if source.type == "null":
+        return "null", [{"external_identifier": "Null", "region": "null"}]
+    if source.type == "amazon-ebs":
+        regions = _resolve(source.body.get("region"), variables) or ["us-east-1"]
+        for extra in _resolve(source.body.get("ami_regions"), variables):
+            if extra not in regions:
+                regions.append(extra)
+        return "aws", [
+            {"external_identifier": f"ami-{secrets.token_hex(9)[:17]}", "region": r}
+            for r in regions
+        ]
+    if source.type == "file":
+        target = (_resolve(source.body.get("target"), variables) or ["artifact"])[0]
+        return "packer.file", [
+            {"external_identifier": Path(target).name, "region": str(Path(target).parent)}
+        ]
+    region = (_resolve(source.body.get("region"), variables) or ["global"])[0]
+    return source.type, [
+        {"external_identifier": f"{source.type}-{secrets.token_hex(6)}", "region": region}
+    ]
+
+
+def _variables(
+    info: TemplateInfo, cli: dict[str, str], files: list[Path], env: Mapping[str, str]
+) -> dict[str, Any]:
+    import hcl2  # noqa: PLC0415
+
+    values: dict[str, Any] = dict(info.variable_defaults)
+    values.update({k[8:]: f'"{v}"' for k, v in env.items() if k.startswith("PKR_VAR_")})
+    for file in files:
+        with file.open(encoding="utf-8") as handle:
+            values.update(dict(hcl2.load(handle).items()))
+    values.update({k: f'"{v}"' for k, v in cli.items()})
+    return values
+
+
+class Run:
+    def __init__(self, env: Mapping[str, str], machine: bool) -> None:
+        self.env = env
+        self.machine = machine
+        self.run_uuid = str(uuid.uuid4())
+        self.current: tuple[str, str] | None = None  # (builds path, build id) while running
+        self.hcp: Hcp | None = None
+        self.build_labels: dict[str, str] = {}
+
+    def say(self, message: str, target: str = "") -> None:
+        say(message, machine=self.machine, target=target)
+
+    def build(self, template: Path, variables: dict[str, str], var_files: list[Path]) -> int:
+        try:
+            info = read(template)
+        except InputError as exc:
+            raise SimError(str(exc)) from None
+        fail = self.env.get("PACKER_SIM_FAIL", "")
+        registry_env = self.env.get("HCP_PACKER_REGISTRY")
+        enabled = (
+            info.hcp_enabled
+            or "HCP_PACKER_BUCKET_NAME" in self.env
+            or (registry_env is not None and registry_env.lower() not in {"0", "off"})
+        )
+        if registry_env is not None and registry_env.lower() in {"0", "off"}:
+            enabled = False
+        if info.build_count != 1:
+            raise SimError(
+                "Error: Multiple build blocks" if info.build_count > 1 else "Error: no build block"
+            )
+        values = _variables(info, variables, var_files, self.env)
+        self.build_labels = info.build_labels
+        if not enabled:
+            self.say("simulated packer: HCP Packer registry disabled; nothing to publish")
+            return 0
+        has_creds = (self.env.get("HCP_CLIENT_ID") and self.env.get("HCP_CLIENT_SECRET")) or (
+            self.env.get("HCP_CRED_FILE")
+        )
+        if not has_creds:
+            raise SimError("Error: HCP authentication information required")
+        bucket = self.env.get("HCP_PACKER_BUCKET_NAME") or info.bucket_name or ""
+        if not bucket:
+            raise SimError("Error: Bucket name required")
+        if not _NAME_RE.fullmatch(bucket):
+            raise SimError(f"Error: bucket name {bucket!r} is invalid")
+        fingerprint = self.env.get("HCP_PACKER_BUILD_FINGERPRINT") or uuid.uuid4().hex[:26]
+        self.say(f'Tracking build on HCP Packer with fingerprint "{fingerprint}"')
+
+        hcp = self.hcp = Hcp(self.env)
+        b = f"/buckets/{quote(bucket, safe='')}"
+        code, data = hcp.call("GET", b)
+        if code != httpx.codes.OK and data.get("code") == 5:
+            hcp.must(
+                "PUT",
+                "/buckets",
+                {"name": bucket, "description": info.description, "labels": info.bucket_labels},
+            )
+        elif code != httpx.codes.OK:
+            raise SimError(f"HCP: populating version failed: {json.dumps(data)}")
+        elif (
+            data["bucket"].get("description", "") != info.description
+            or data["bucket"].get("labels", {}) != info.bucket_labels
+        ):
+            hcp.must("PATCH", b, {"description": info.description, "labels": info.bucket_labels})
+
+        v = f"{b}/versions/{quote(fingerprint, safe='')}"
+        code, data = hcp.call("GET", v)
+        if code != httpx.codes.OK:
+            # Packer keys on the text of the error: only code 10 means "create it".
+            if not re.search(r'[Cc]ode"?:\s*10\b', json.dumps(data)):
+                raise SimError(f"HCP: populating version failed: {json.dumps(data)}")
+            hcp.must("POST", f"{b}/versions", {"fingerprint": fingerprint, "template_type": "HCL2"})
+        elif data["version"].get("name", "v0") != "v0":
+            raise SimError(
+                "Error: HCP: populating version failed\n\nThe version associated to the "
+                f"fingerprint {fingerprint} is complete. If you wish to add a new build to this "
+                "bucket a new version must be created by changing the fingerprint."
+            )
+
+        existing = {x["component_type"]: x for x in hcp.must("GET", f"{v}/builds")["builds"]}
+        for source in info.sources:
+            if source.component_type not in existing:
+                code, data = hcp.call(
+                    "POST",
+                    f"{v}/builds",
+                    {
+                        "artifacts": None,
+                        "component_type": source.component_type,
+                        "packer_run_uuid": self.run_uuid,
+                        "status": "BUILD_UNSET",
+                    },
+                )
+                if code == httpx.codes.OK:
+                    existing[source.component_type] = data["build"]
+                elif data.get("code") != 6:
+                    raise SimError(f"HCP: populating version failed: {json.dumps(data)}")
+        hcp.call("GET", f"/enforced_blocks/bucket/{quote(bucket, safe='')}")
+
+        errors = 0
+        for source in info.sources:
+            errors += self._run_one(
+                hcp, v, existing[source.component_type], source, values, fail, bucket
+            )
+        return 1 if errors else 0
+
+    def _run_one(
+        self,
+        hcp: Hcp,
+        v: str,
+        build: dict[str, Any],
+        source: Source,
+        values: Mapping[str, Any],
+        fail: str,
+        bucket: str,
+    ) -> int:
+        name = source.component_type
+        path = f"{v}/builds/{build['id']}"
+        if build.get("status") == "BUILD_DONE":
+            self.say(f'skipping already done build "{name}"')
+            return 0
+        code, _ = hcp.call(
+            "PATCH",
+            path,
+            {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_RUNNING"},
+        )
+        if code != httpx.codes.OK:
+            say(
+                f"failed to mark build {name} as running; skipping",
+                machine=self.machine,
+                kind="ui,error",
+            )
+            return 0  # as real Packer: not counted in the exit code
+        self.current = (path, name)
+        self.say(f"==> {name}: simulated build starting (Packer {VERSION} stand-in)", name)
+        time.sleep(float(self.env.get("PACKER_SIM_SLEEP") or 0))
+        if fail == "incomplete":
+            self.say(f"==> {name}: (simulated) leaving the build RUNNING and exiting 0", name)
+            self.current = None
+            return 0
+        if fail == "build":
+            hcp.must(
+                "PATCH",
+                path,
+                {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_FAILED"},
+            )
+            self.current = None
+            self.say(f"Build '{name}' errored after 0 seconds: simulated builder failure", name)
+            say(
+                f"simulated builder failure in {name}",
+                machine=self.machine,
+                target=name,
+                kind="error",
+            )
+            return 1
+        if fail == "no-artifacts":
+            hcp.must(
+                "PATCH",
+                path,
+                {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_FAILED"},
+            )
+            self.current = None
+            self.say(
+                f'The "{name}" builder produced an artifact that cannot be pushed to HCP Packer',
+                name,
+            )
+            return 1
+        platform, artifacts = _artifacts(source, values)
+        labels = {**self.build_labels, "simulated": "true"}
+        hcp.must(
+            "PATCH",
+            path,
+            {
+                "artifacts": artifacts,
+                "labels": labels,
+                "packer_run_uuid": self.run_uuid,
+                "platform": platform,
+                "status": "BUILD_DONE",
+                "metadata": {"packer": {"version": VERSION, "plugins": []}},
+            },
+        )
+        self.current = None
+        self.say(f"Build '{name}' finished after 0 seconds.", name)
+        if self.machine:
+            ids = "%!(PACKER_COMMA)".join(
+                f"{a['region']}:{a['external_identifier']}" for a in artifacts
+            )
+            for line in (
+                "artifact-count,2",
+                f"artifact,0,builder-id,{source.type}",
+                f"artifact,0,id,{ids}",
+                "artifact,0,end",
+                "artifact,1,builder-id,packer.post-processor.hpc-packer-registry",
+                "artifact,1,id,",
+                (
+                    "artifact,1,string,Published metadata to HCP Packer registry packer/"
+                    f"{bucket}/versions/{build.get('version_id', '')}"
+                ),
+                "artifact,1,end",
+            ):
+                print(f"{int(time.time())},{name},{line}", flush=True)
+        else:
+            for a in artifacts:
+                self.say(f"--> {name}: {a['region']}: {a['external_identifier']}")
+        return 0
+
+    def cancel(self) -> None:
+        if self.hcp is not None and self.current is not None:
+            path, name = self.current
+            self.hcp.call(
+                "PATCH",
+                path,
+                {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_CANCELLED"},
+            )
+            self.say(f"==> {name}: build cancelled; cleaning up")
+        self.say("Cleanly cancelled builds after being interrupted.")
+
+
+def _die(message: str) -> NoReturn:
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    env = dict(os.environ)
+    _log_invocation(args, env)
+    command = args[0] if args else ""
+    fail = env.get("PACKER_SIM_FAIL", "")
+    if command in {"version", "-v", "--version"}:
+        print(f"Packer v{VERSION} (simulated by hcp-packer-action)")
+        return 0
+    if command == "init":
+        if fail == "init":
+            _die("Error: simulated failure of packer init")
+        print("simulated packer init: plugins assumed present", flush=True)
+        return 0
+    if command == "validate":
+        try:
+            read(Path(args[-1]))
+        except (InputError, IndexError) as exc:
+            _die(f"Error: {exc}")
+        print("The configuration is valid.")
+        return 0
+    if command != "build":
+        _die(f"simulated packer: unsupported command {command!r}")
+
+    try:
+        variables, var_files, machine, template = _parse_build_args(args[1:])
+    except SimError as exc:
+        _die(str(exc))
+    run = Run(env, machine)
+
+    def on_term(_signum: int, _frame: FrameType | None) -> None:
+        raise Cancelled
+
+    # Packer's wrapper process ignores SIGINT sent to its PID and forwards SIGTERM.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        return run.build(template, variables, var_files)
+    except Cancelled:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # further signals are absorbed
+        run.cancel()
+        return 1
+    except SimError as exc:
+        _die(str(exc))
+    except httpx.HTTPError as exc:
+        _die(f"HCP: request failed: {exc}")
+
+
+def install_shim(directory: Path, python: str | None = None) -> Path:
+    """Write an executable `packer` into `directory` that runs this simulator."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shim = directory / "packer"
+    package_root = Path(__file__).resolve().parents[2]
+    shim.write_text(
+        "#!/bin/sh\n"
+        "# hcp-packer-action's Packer simulator (not real Packer)\n"
+        f'PYTHONPATH="{package_root}${{PYTHONPATH:+:$PYTHONPATH}}" '
+        f'exec "{python or sys.executable}" -m hcp_action.packer.simulator "$@"\n',
+        encoding="utf-8",
+    )
+    shim.chmod(0o755)
+    return shim
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Result or failure → the Markdown job summary (pure functions)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from hcp_action.errors import ActionError, ChannelError
+from hcp_action.result import Result
+
+PORTAL = "https://portal.cloud.hashicorp.com"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ") or "—"
+
+
+def bucket_link(org: str, project: str, bucket: str) -> str:
+    # The portal's exact URL scheme is not published; this links the bucket (see README).
+    return (
+        f"{PORTAL}/orgs/{quote(org, safe='')}/projects/{quote(project, safe='')}"
+        f"/packer/buckets/{quote(bucket, safe='')}"
+    )
+
+
+def render(result: Result) -> str:
+    lines = [f"## HCP Packer — {result.command}{' (dry run)' if result.dry_run else ''}", ""]
+    version = result.version
+    lines += [
+        "| | |",
+        "|---|---|",
+        (
+            f"| Bucket | [`{_cell(result.bucket)}`]"
+            f"({bucket_link(result.organization_id, result.project_id, result.bucket)}) |"
+        ),
+    ]
+    if version is not None:
+        lines.append(f"| Version | **{_cell(version.name)}** (`{_cell(version.id)}`) |")
+    lines.append(f"| Fingerprint | `{_cell(result.fingerprint)}` |")
+    if result.command == "build":
+        how = (
+            "reused a complete version; Packer not run"
+            if result.build_skipped
+            else "resumed an incomplete version"
+            if result.resumed and result.packer_ran
+            else "built"
+            if result.packer_ran
+            else "not built"
+        )
+        lines.append(f"| Packer | {how} |")
+    if result.assignment is not None:
+        a = result.assignment
+        change = (
+            f"`{a.before or '(new)'}` → `{a.after}`"
+            if a.changed
+            else f"already `{a.after}` (unchanged)"
+        )
+        lines.append(
+            f"| Channel `{_cell(a.channel)}` | {change}{' (created)' if a.created else ''} |"
+        )
+    elif result.channel:
+        lines.append(f"| Channel | `{_cell(result.channel)}` |")
+    if version is not None and version.builds:
+        lines += ["", "### Builds", "", "| Component | Platform | Status |", "|---|---|---|"]
+        lines += [
+            f"| `{_cell(b.component_type)}` | {_cell(b.platform)} | {b.status.value} |"
+            for b in version.builds
+        ]
+    if result.selection is not None:
+        sel = result.selection
+        lines += ["", "### Artifacts", "", "| Region | Artifact | Component |", "|---|---|---|"]
+        for row in sel.artifacts:
+            mark = " ✅" if row.region == sel.region and row.id == sel.ami_id else ""
+            lines.append(
+                f"| {_cell(row.region)} | `{_cell(row.id)}`{mark} | `{_cell(row.component)}` |"
+            )
+        lines += ["", f"`ami-id` = `{sel.ami_id}` ({sel.region})"]
+    if result.plan:
+        lines += ["", "### Plan (nothing was changed)", ""] + [f"- {p}" for p in result.plan]
+    return "\n".join(lines) + "\n"
+
+
+def render_failure(error: ActionError, command: str) -> str:
+    lines = [f"## HCP Packer — {command} failed", "", f"**{error.title}**: {error.message}"]
+    if error.fix:
+        lines += ["", f"**Fix:** {error.fix}"]
+    if not isinstance(error, ChannelError):
+        lines += ["", "No channel was changed by this step."]
+    return "\n".join(lines) + "\n"

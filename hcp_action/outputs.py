@@ -40,6 +40,8 @@ def render(result: Result) -> dict[str, str]:
                 for r in sel.artifacts
             ]
         )
-    if result.assignment is not None and result.assignment.changed:
-        out["previous-version-fingerprint"] = result.assignment.before
+    if result.version is not None:
+        changed = result.assignment is not None and result.assignment.changed
+        out["previous-version-fingerprint"] = (
+            result.assignment.before if changed and result.assignment else "")
     return out

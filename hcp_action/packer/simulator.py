@@ -7,6 +7,7 @@ source, RUNNING, DONE with artifacts (or FAILED/CANCELLED), the real "is complet
 Knobs (environment):
   PACKER_SIM_LOG=FILE      append one JSON line per invocation (argv, cwd, HCP env, no secrets)
   PACKER_SIM_SLEEP=SEC     how long each build "runs"
+  PACKER_SIM_ECHO=TEXT     printed by each build, as a provisioner's output would be
   PACKER_SIM_FAIL=MODE     init | build (builder error, exit 1) | incomplete (exit 0, builds left
                            RUNNING) | no-artifacts (builder ok, nothing HCP can take, exit 1)
 """
@@ -332,6 +333,9 @@ class Run:
             return 0  # as real Packer: not counted in the exit code
         self.current = (path, name)
         self.say(f"==> {name}: simulated build starting (Packer {VERSION} stand-in)", name)
+        if self.env.get("PACKER_SIM_ECHO"):
+            # What a provisioner might print: text the action must relay without obeying.
+            print(self.env["PACKER_SIM_ECHO"], flush=True)
         time.sleep(float(self.env.get("PACKER_SIM_SLEEP") or 0))
         if fail == "incomplete":
             self.say(f"==> {name}: (simulated) leaving the build RUNNING and exiting 0", name)

@@ -1,0 +1,231 @@
+"""The emulator: its routes and JSON are the published spec's, and it keeps HCP's rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hcp_action.emulator import Emulator, Fault
+from tests.helpers import ROOT, Harness
+from tests.spec import SPEC, operation, validate
+
+AUTH_ROUTES = {"/oauth2/token"}
+
+
+def test_every_registry_route_is_in_the_spec() -> None:
+    with Emulator() as emu:
+        routes = emu.route_templates()
+    assert len(routes) >= 18
+    for method, template in routes:
+        assert template in SPEC["paths"], template
+        assert method.lower() in SPEC["paths"][template], (method, template)
+
+
+def test_traffic_of_a_build_and_lookup_matches_the_spec(harness: Harness) -> None:
+    """Every request and response body seen during real runs validates against the spec."""
+    runs = [
+        harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"}),
+        harness.run({"template": "jenkins.pkr.hcl", "channel": "dev",
+                     "version-fingerprint": "second-1"}),
+        harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"}),
+        harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "nope"}),
+    ]
+    assert [r.returncode for r in runs] == [0, 0, 0, 1]
+    seen = set()
+    for request in harness.emulator.registry_requests():
+        if request["path"] in AUTH_ROUTES:
+            continue
+        found = operation(request["method"], request["path"])
+        assert found is not None, (request["method"], request["path"])
+        template, op = found
+        seen.add(op["operationId"])
+        responses = op["responses"]
+        schema = responses["200"]["schema"] if request["status"] == 200 else \
+            responses["default"]["schema"]
+        problems = validate(request["response"], schema)
+        assert problems == [], (op["operationId"], problems)
+        body = next((p for p in op.get("parameters", []) if p["in"] == "body"), None)
+        if request["body"]:
+            assert body is not None, op["operationId"]
+            assert validate(request["body"], body["schema"]) == [], op["operationId"]
+    assert {"PackerService_GetVersion", "PackerService_CreateVersion",
+            "PackerService_CreateBucket", "PackerService_CreateBuild",
+            "PackerService_UpdateBuild", "PackerService_GetChannel",
+            "PackerService_CreateChannel", "PackerService_UpdateChannel"} <= seen
+
+
+@pytest.fixture
+def api(emulator: Emulator) -> Iterator[httpx.Client]:
+    env = emulator.env()
+    token = httpx.post(f"{emulator.url}/oauth2/token",
+                       auth=(env["HCP_CLIENT_ID"], env["HCP_CLIENT_SECRET"]),
+                       data={"grant_type": "client_credentials"}).json()["access_token"]
+    base = (f"{emulator.url}/packer/2023-01-01/organizations/{env['HCP_ORGANIZATION_ID']}"
+            f"/projects/{env['HCP_PROJECT_ID']}")
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
+
+
+def _complete_version(api: httpx.Client, bucket: str, fp: str) -> dict:
+    api.put("/buckets", json={"name": bucket})
+    api.post(f"/buckets/{bucket}/versions", json={"fingerprint": fp, "template_type": "HCL2"})
+    build = api.post(f"/buckets/{bucket}/versions/{fp}/builds",
+                     json={"component_type": "null.a", "status": "BUILD_UNSET",
+                           "artifacts": None}).json()["build"]
+    api.patch(f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}",
+              json={"status": "BUILD_RUNNING", "artifacts": None})
+    done = api.patch(f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}", json={
+        "status": "BUILD_DONE", "platform": "null",
+        "artifacts": [{"external_identifier": "Null", "region": "null"}]})
+    assert done.status_code == 200
+    version: dict = api.get(f"/buckets/{bucket}/versions/{fp}").json()["version"]
+    return version
+
+
+def test_live_error_codes(api: httpx.Client) -> None:
+    missing_bucket = api.get("/buckets/nobucket/versions/x")
+    assert (missing_bucket.status_code, missing_bucket.json()["code"]) == (404, 5)
+    assert set(missing_bucket.json()) == {"code", "message", "details"}
+    assert api.put("/buckets", json={"name": "bkt"}).status_code == 200
+    again = api.put("/buckets", json={"name": "bkt"})
+    assert (again.status_code, again.json()["code"]) == (409, 6)
+    missing_version = api.get("/buckets/bkt/versions/nope")
+    assert (missing_version.status_code, missing_version.json()["code"]) == (409, 10)
+    assert api.get("/buckets/bkt/channels/nope").json()["code"] == 5
+    unauth = httpx.get(str(api.base_url).rstrip("/") + "/buckets/bkt")
+    assert (unauth.status_code, unauth.json()["code"]) == (401, 16)
+
+
+def test_server_side_completion_and_latest(api: httpx.Client) -> None:
+    api.put("/buckets", json={"name": "bkt"})
+    created = api.post("/buckets/bkt/versions", json={"fingerprint": "fp1"}).json()["version"]
+    assert (created["name"], created["status"]) == ("v0", "VERSION_RUNNING")
+    version = _complete_version(api, "bkt", "fp1")
+    assert (version["name"], version["status"]) == ("v1", "VERSION_ACTIVE")
+    second = _complete_version(api, "bkt", "fp2")
+    assert second["name"] == "v2"
+    latest = api.get("/buckets/bkt/channels/latest").json()["channel"]
+    assert latest["managed"] is True
+    assert latest["version"]["fingerprint"] == "fp2"
+    refused = api.patch("/buckets/bkt/channels/latest",
+                        json={"version_fingerprint": "fp1", "update_mask": "versionFingerprint"})
+    assert (refused.status_code, refused.json()["code"]) == (400, 9)
+    assert api.post("/buckets/bkt/channels", json={"name": "latest"}).json()["code"] == 6
+    bucket = api.get("/buckets/bkt").json()["bucket"]
+    assert bucket["version_count"] == "2"
+    assert bucket["latest_version"]["fingerprint"] == "fp2"
+
+
+def test_channels_history_and_revocation(api: httpx.Client) -> None:
+    _complete_version(api, "bkt", "fp1")
+    _complete_version(api, "bkt", "fp2")
+    api.put("/buckets", json={"name": "bkt"})
+    api.post("/buckets/bkt/versions", json={"fingerprint": "fp3"})
+    assert api.post("/buckets/bkt/channels",
+                    json={"name": "dev", "version_fingerprint": "fp3"}).json()["code"] == 9
+    assert api.post("/buckets/bkt/channels",
+                    json={"name": "dev", "version_fingerprint": "fp1"}).status_code == 200
+    no_mask = api.patch("/buckets/bkt/channels/dev", json={"version_fingerprint": "fp2"})
+    assert no_mask.json()["code"] == 3
+    moved = api.patch("/buckets/bkt/channels/dev",
+                      json={"version_fingerprint": "fp2", "update_mask": "versionFingerprint"})
+    assert moved.json()["channel"]["version"]["fingerprint"] == "fp2"
+    history = api.get("/buckets/bkt/channels/dev/history").json()
+    assert [h["version"]["fingerprint"] for h in history["history"]] == ["fp2", "fp1"]
+    assert history["count"] == 2
+    revoked = api.patch("/buckets/bkt/versions/fp2",
+                        json={"revoke_in": "0s", "revocation_message": "CVE-1"}).json()["version"]
+    assert revoked["status"] == "VERSION_REVOKED"
+    # HCP moves the channel back to its last valid version by itself.
+    assert api.get("/buckets/bkt/channels/dev").json()["channel"]["version"][
+        "fingerprint"] == "fp1"
+    assert api.patch("/buckets/bkt/channels/dev", json={
+        "version_fingerprint": "fp2", "update_mask": "versionFingerprint"}).json()["code"] == 9
+
+
+def test_fault_injection(emulator: Emulator, api: httpx.Client) -> None:
+    emulator.add_fault(Fault(method="GET", path="/buckets/bkt$", status=429, retry_after=3))
+    first = api.get("/buckets/bkt")
+    assert first.status_code == 429
+    assert first.headers["Retry-After"] == "3"
+    assert api.get("/buckets/bkt").status_code == 404  # fault used up
+    emulator.add_fault(Fault(path="/buckets", delay=0.3))
+    start = time.monotonic()
+    api.get("/buckets")
+    assert time.monotonic() - start >= 0.3
+    control = httpx.post(f"{emulator.url}/__/faults", json={"path": "/buckets", "status": 503})
+    assert control.status_code == 200
+    assert api.get("/buckets").status_code == 503
+
+
+def test_retries_on_429_and_5xx_reach_success(harness: Harness) -> None:
+    """The client retries reads on 429 and 503 (honouring Retry-After) and then succeeds."""
+    built = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"})
+    assert built.returncode == 0
+    harness.emulator.clear()
+    harness.emulator.add_fault(Fault(method="GET", path="/channels/dev$", status=429,
+                                     retry_after=1))
+    harness.emulator.add_fault(Fault(method="GET", path="/channels/dev$", status=503))
+    run = harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    statuses = [r["status"] for r in harness.emulator.registry_requests()
+                if r["path"].endswith("/channels/dev")]
+    assert statuses == [429, 503, 200]
+    gets = [r["time"] for r in harness.emulator.registry_requests()
+            if r["path"].endswith("/channels/dev")]
+    assert gets[1] - gets[0] >= 1.0  # waited for Retry-After
+    assert run.stderr.count("retrying") == 2
+
+
+def test_cli_prints_exports_and_shares_state(tmp_path: Path) -> None:
+    """`python -m hcp_action.emulator` prints eval-able exports; --state persists the registry."""
+    state = tmp_path / "state.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "hcp_action.emulator", "--state", str(state)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        exports = proc.stdout.readline().strip()
+        values = dict(part.removeprefix("export ").split("=", 1) for part in exports.split("; "))
+        values = {k: shlex.split(v)[0] for k, v in values.items()}
+        assert {"HCP_API_ADDRESS", "HCP_API_TLS", "HCP_AUTH_URL", "HCP_CLIENT_ID",
+                "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID"} <= set(values)
+        token = httpx.post(f"{values['HCP_AUTH_URL']}/oauth2/token",
+                           data={"grant_type": "client_credentials", "client_id": "a",
+                                 "client_secret": "b"}).json()["access_token"]
+        base = (f"http://{values['HCP_API_ADDRESS']}/packer/2023-01-01/organizations/"
+                f"{values['HCP_ORGANIZATION_ID']}/projects/{values['HCP_PROJECT_ID']}")
+        made = httpx.put(f"{base}/buckets", json={"name": "persisted"},
+                         headers={"Authorization": f"Bearer {token}"})
+        assert made.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()
+    data = json.loads(state.read_text())
+    assert any("persisted" in p["buckets"] for p in data["projects"].values())
+    with Emulator(state_file=state) as again:
+        assert any("persisted" in p["buckets"]
+                   for p in again.registry.data["projects"].values())
+
+
+def test_tls_mode_serves_https(tmp_path: Path) -> None:
+    with Emulator(tls=True) as emu:
+        env = emu.env()
+        assert env["HCP_API_TLS"] == "insecure"
+        assert env["HCP_AUTH_URL"].startswith("https://")
+        answer = httpx.post(f"{emu.url}/oauth2/token", verify=False,
+                            data={"grant_type": "client_credentials", "client_id": "a",
+                                  "client_secret": "b"})
+        assert answer.status_code == 200

@@ -43,5 +43,6 @@ def render(result: Result) -> dict[str, str]:
     if result.version is not None:
         changed = result.assignment is not None and result.assignment.changed
         out["previous-version-fingerprint"] = (
-            result.assignment.before if changed and result.assignment else "")
+            result.assignment.before if changed and result.assignment else ""
+        )
     return out

@@ -137,8 +137,13 @@ class Harness:
             return []
         return [json.loads(line) for line in self.sim_log.read_text().splitlines()]
 
-    def run(self, inputs: dict[str, str], env: dict[str, str] | None = None,
-            *, drop: tuple[str, ...] = ()) -> ActionRun:
+    def run(
+        self,
+        inputs: dict[str, str],
+        env: dict[str, str] | None = None,
+        *,
+        drop: tuple[str, ...] = (),
+    ) -> ActionRun:
         self.runs += 1
         out = self.tmp / f"output-{self.runs}"
         summary = self.tmp / f"summary-{self.runs}.md"
@@ -151,11 +156,18 @@ class Harness:
             full.pop(name, None)
         before = len(self.packer_calls())
         done = subprocess.run(
-            [sys.executable, str(ENTRYPOINT)], env=full, capture_output=True, text=True,
-            timeout=120, check=False,
+            [sys.executable, str(ENTRYPOINT)],
+            env=full,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         return ActionRun(
-            returncode=done.returncode, stdout=done.stdout, stderr=done.stderr,
-            outputs=parse_outputs(out.read_text()), summary=summary.read_text(),
+            returncode=done.returncode,
+            stdout=done.stdout,
+            stderr=done.stderr,
+            outputs=parse_outputs(out.read_text()),
+            summary=summary.read_text(),
             packer_calls=self.packer_calls()[before:],
         )

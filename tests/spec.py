@@ -8,8 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-SPEC_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "hcp-api-spec" / \
-    "packer-2023-01-01.json"
+SPEC_PATH = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "hcp-api-spec"
+    / "packer-2023-01-01.json"
+)
 
 
 def find_spec() -> Path:
@@ -61,8 +65,9 @@ def validate(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
         elif schema.get("format") == "date-time":
             try:
                 datetime.fromisoformat(value)
-                assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
-                                    value)
+                assert re.fullmatch(
+                    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)", value
+                )
             except (ValueError, AssertionError):
                 problems.append(f"{where}: {value!r} is not RFC 3339")
     elif kind == "boolean" and not isinstance(value, bool):
@@ -74,14 +79,18 @@ def validate(value: Any, schema: dict[str, Any], where: str = "$") -> list[str]:
 
 def template_regex(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("^" + "".join("[^/]+" if p.startswith("{") else re.escape(p)
-                                    for p in parts) + "$")
+    return re.compile(
+        "^" + "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts) + "$"
+    )
 
 
 def operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
     """The spec operation a concrete request path belongs to (literal segments win)."""
-    matches = [(t, ops[method.lower()]) for t, ops in SPEC["paths"].items()
-               if method.lower() in ops and template_regex(t).fullmatch(path)]
+    matches = [
+        (t, ops[method.lower()])
+        for t, ops in SPEC["paths"].items()
+        if method.lower() in ops and template_regex(t).fullmatch(path)
+    ]
     if not matches:
         return None
     matches.sort(key=lambda m: m[0].count("{"))

@@ -13,7 +13,8 @@ BUCKET = "jenkins-ha-ami"
 def project(emulator: Emulator) -> dict:
     env = emulator.env()
     return emulator.registry.data["projects"][
-        f"{env['HCP_ORGANIZATION_ID']}/{env['HCP_PROJECT_ID']}"]
+        f"{env['HCP_ORGANIZATION_ID']}/{env['HCP_PROJECT_ID']}"
+    ]
 
 
 def channel_fp(emulator: Emulator, bucket: str, channel: str) -> str | None:
@@ -62,6 +63,9 @@ def test_build_to_missing_channel_creates_it_and_writes_outputs(
     assert build_call["env"]["CHECKPOINT_DISABLE"] == "1"
     assert build_call["has_client_secret"]
     assert client_secret not in json.dumps(build_call["argv"])
+    own = [r for r in harness.emulator.registry_requests()
+           if r["agent"].startswith("hcp-packer-action")]
+    assert len(own) <= 6  # the build's own request budget, beyond Packer's
     assert "| us-west-2 |" in run.summary
     assert "`(new)` →" in run.summary
     assert_no_secret(run, client_secret, *harness.emulator.tokens)
@@ -90,8 +94,9 @@ def test_rerun_of_complete_fingerprint_skips_packer(harness: Harness) -> None:
 def test_rerun_reassigns_a_channel_that_moved(harness: Harness) -> None:
     """A skipped build still puts the channel back on its version and reports what it held."""
     first = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl"})
-    other = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl",
-                         "version-fingerprint": "other-fp-1"})
+    other = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl", "version-fingerprint": "other-fp-1"}
+    )
     assert other.returncode == 0
     again = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl"})
     assert again.returncode == 0
@@ -101,8 +106,9 @@ def test_rerun_reassigns_a_channel_that_moved(harness: Harness) -> None:
 
 def test_incomplete_version_is_resumed(harness: Harness) -> None:
     """A failed first attempt leaves v0; the re-run resumes the same version and completes it."""
-    failed = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl"},
-                         {"PACKER_SIM_FAIL": "build"})
+    failed = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl"}, {"PACKER_SIM_FAIL": "build"}
+    )
     assert failed.returncode != 0
     assert any("Packer failed" in e for e in failed.errors)
     assert channel_fp(harness.emulator, BUCKET, "dev") is None  # nothing assigned
@@ -124,12 +130,15 @@ def test_incomplete_version_is_resumed(harness: Harness) -> None:
 
 def test_packer_failure_leaves_channel_unchanged(harness: Harness) -> None:
     """Packer exits non-zero: the step fails and the channel keeps its version."""
-    good = harness.run({"channel": "prod-like", "template": "jenkins.pkr.hcl",
-                        "version-fingerprint": "good-1"})
+    good = harness.run(
+        {"channel": "prod-like", "template": "jenkins.pkr.hcl", "version-fingerprint": "good-1"}
+    )
     assert good.returncode == 0
     harness.emulator.clear()
-    bad = harness.run({"channel": "prod-like", "template": "jenkins.pkr.hcl",
-                       "version-fingerprint": "bad-2"}, {"PACKER_SIM_FAIL": "build"})
+    bad = harness.run(
+        {"channel": "prod-like", "template": "jenkins.pkr.hcl", "version-fingerprint": "bad-2"},
+        {"PACKER_SIM_FAIL": "build"},
+    )
     assert bad.returncode == 1
     assert any("packer build exited 1" in e for e in bad.errors)
     assert channel_fp(harness.emulator, BUCKET, "prod-like") == "good-1"
@@ -146,8 +155,10 @@ def test_packer_init_failure_is_reported(harness: Harness) -> None:
 
 def test_packer_exit_zero_without_completion_times_out(harness: Harness) -> None:
     """Exit 0 proves nothing: a version that never completes fails with a clear timeout."""
-    run = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl", "wait-timeout": "2"},
-                      {"PACKER_SIM_FAIL": "incomplete"})
+    run = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl", "wait-timeout": "2"},
+        {"PACKER_SIM_FAIL": "incomplete"},
+    )
     assert run.returncode == 1
     assert any("did not complete within 2 s" in e and "BUILD_RUNNING" in e for e in run.errors)
     assert channel_fp(harness.emulator, BUCKET, "dev") is None
@@ -155,25 +166,34 @@ def test_packer_exit_zero_without_completion_times_out(harness: Harness) -> None
 
 
 def test_builds_without_artifacts_fail(harness: Harness) -> None:
-    run = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl"},
-                      {"PACKER_SIM_FAIL": "no-artifacts"})
+    run = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl"}, {"PACKER_SIM_FAIL": "no-artifacts"}
+    )
     assert run.returncode == 1
     assert channel_fp(harness.emulator, BUCKET, "dev") is None
 
 
 def test_create_channel_false_fails_before_packer(harness: Harness) -> None:
-    run = harness.run({"channel": "staging", "template": "jenkins.pkr.hcl",
-                       "create-channel": "false"})
+    run = harness.run(
+        {"channel": "staging", "template": "jenkins.pkr.hcl", "create-channel": "false"}
+    )
     assert run.returncode == 1
     assert any("create-channel is false" in e for e in run.errors)
     assert run.packer_calls == []
 
 
 def test_existing_channel_is_updated_and_previous_reported(harness: Harness) -> None:
-    first = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl",
-                         "version-fingerprint": "fp-one"})
-    second = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl",
-                          "version-fingerprint": "fp-two", "create-channel": "false"})
+    first = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl", "version-fingerprint": "fp-one"}
+    )
+    second = harness.run(
+        {
+            "channel": "dev",
+            "template": "jenkins.pkr.hcl",
+            "version-fingerprint": "fp-two",
+            "create-channel": "false",
+        }
+    )
     assert first.returncode == 0
     assert second.returncode == 0, second.stdout
     assert second.outputs["previous-version-fingerprint"] == "fp-one"
@@ -184,13 +204,15 @@ def test_existing_channel_is_updated_and_previous_reported(harness: Harness) -> 
 
 def test_region_from_aws_region_and_missing_region(harness: Harness) -> None:
     """AWS_REGION picks ami-id; a region without artifact fails before the channel write."""
-    west = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl"},
-                       {"AWS_REGION": "us-west-2"})
+    west = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl"}, {"AWS_REGION": "us-west-2"}
+    )
     assert west.returncode == 0
     assert west.outputs["ami-id"] == json.loads(west.outputs["ami-ids"])["us-west-2"]
     harness.emulator.clear()
-    missing = harness.run({"channel": "other", "template": "jenkins.pkr.hcl",
-                           "region": "ap-south-1"})
+    missing = harness.run(
+        {"channel": "other", "template": "jenkins.pkr.hcl", "region": "ap-south-1"}
+    )
     assert missing.returncode == 1
     assert any("ap-south-1" in e and "us-east-1, us-west-2" in e for e in missing.errors)
     assert channel_fp(harness.emulator, BUCKET, "other") is None
@@ -201,23 +223,32 @@ def test_component_ambiguity_and_choice(harness: Harness) -> None:
     from tests.helpers import TWO_SOURCES_TEMPLATE  # noqa: PLC0415
 
     (harness.workspace / "multi.pkr.hcl").write_text(TWO_SOURCES_TEMPLATE)
-    ambiguous = harness.run({"channel": "dev", "template": "multi.pkr.hcl",
-                             "region": "us-east-1"})
+    ambiguous = harness.run({"channel": "dev", "template": "multi.pkr.hcl", "region": "us-east-1"})
     assert ambiguous.returncode == 1
     assert any("amazon-ebs.a, amazon-ebs.b" in e for e in ambiguous.errors)
     assert channel_fp(harness.emulator, "multi-ami", "dev") is None
-    chosen = harness.run({"channel": "dev", "template": "multi.pkr.hcl",
-                          "component": "amazon-ebs.b", "region": "us-east-1"})
+    chosen = harness.run(
+        {
+            "channel": "dev",
+            "template": "multi.pkr.hcl",
+            "component": "amazon-ebs.b",
+            "region": "us-east-1",
+        }
+    )
     assert chosen.returncode == 0, chosen.stdout
     assert chosen.packer_calls == []  # the version completed in the first run
     assert set(json.loads(chosen.outputs["ami-ids"])) == {"us-east-1", "eu-west-1"}
     version = project(harness.emulator)["buckets"]["multi-ami"]["versions"][
-        chosen.outputs["version-fingerprint"]]
+        chosen.outputs["version-fingerprint"]
+    ]
     b_build = next(b for b in version["builds"] if b["component_type"] == "amazon-ebs.b")
     assert chosen.outputs["ami-id"] == next(
-        a["external_identifier"] for a in b_build["artifacts"] if a["region"] == "us-east-1")
+        a["external_identifier"] for a in b_build["artifacts"] if a["region"] == "us-east-1"
+    )
     assert {a["component"] for a in json.loads(chosen.outputs["artifacts"])} == {
-        "amazon-ebs.a", "amazon-ebs.b"}
+        "amazon-ebs.a",
+        "amazon-ebs.b",
+    }
 
 
 def test_revoked_complete_version_is_refused(harness: Harness) -> None:
@@ -225,10 +256,16 @@ def test_revoked_complete_version_is_refused(harness: Harness) -> None:
     assert first.returncode == 0
     with harness.emulator.registry.lock:
         harness.emulator.registry.update_version(
-            harness.emulator.env()["HCP_ORGANIZATION_ID"], harness.emulator.env()["HCP_PROJECT_ID"],
-            BUCKET, "to-revoke", {"revoke_in": "0s", "revocation_message": "CVE"}, "test")
-    again = harness.run({"channel": "dev", "template": "jenkins.pkr.hcl",
-                         "version-fingerprint": "to-revoke"})
+            harness.emulator.env()["HCP_ORGANIZATION_ID"],
+            harness.emulator.env()["HCP_PROJECT_ID"],
+            BUCKET,
+            "to-revoke",
+            {"revoke_in": "0s", "revocation_message": "CVE"},
+            "test",
+        )
+    again = harness.run(
+        {"channel": "dev", "template": "jenkins.pkr.hcl", "version-fingerprint": "to-revoke"}
+    )
     assert again.returncode == 1
     assert any("revoked" in e and "new fingerprint" in e for e in again.errors)
     assert again.packer_calls == []
@@ -245,12 +282,14 @@ def test_dry_run_makes_no_write(harness: Harness) -> None:
 
 def test_derived_fingerprint_is_stable_and_input_sensitive(harness: Harness) -> None:
     a = harness.run({"template": "jenkins.pkr.hcl", "dry-run": "true"})
-    b = harness.run({"template": "jenkins.pkr.hcl", "dry-run": "true"},
-                    {"GITHUB_RUN_ATTEMPT": "2", "GITHUB_RUN_ID": "99"})
-    c = harness.run({"template": "jenkins.pkr.hcl", "dry-run": "true",
-                     "variables": "aws_region=eu-west-1"})
-    d = harness.run({"template": "jenkins.pkr.hcl", "dry-run": "true"},
-                    {"GITHUB_SHA": "f" * 40})
+    b = harness.run(
+        {"template": "jenkins.pkr.hcl", "dry-run": "true"},
+        {"GITHUB_RUN_ATTEMPT": "2", "GITHUB_RUN_ID": "99"},
+    )
+    c = harness.run(
+        {"template": "jenkins.pkr.hcl", "dry-run": "true", "variables": "aws_region=eu-west-1"}
+    )
+    d = harness.run({"template": "jenkins.pkr.hcl", "dry-run": "true"}, {"GITHUB_SHA": "f" * 40})
     fps = [r.outputs["version-fingerprint"] for r in (a, b, c, d)]
     assert fps[0] == fps[1]
     assert len(set(fps)) == 3
@@ -259,8 +298,14 @@ def test_derived_fingerprint_is_stable_and_input_sensitive(harness: Harness) -> 
 
 def test_variables_and_var_files_reach_packer(harness: Harness) -> None:
     (harness.workspace / "prod.pkrvars.hcl").write_text('aws_region = "eu-central-1"\n')
-    run = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev",
-                       "variables": "aws_region=eu-west-1\n", "var-files": "prod.pkrvars.hcl"})
+    run = harness.run(
+        {
+            "template": "jenkins.pkr.hcl",
+            "channel": "dev",
+            "variables": "aws_region=eu-west-1\n",
+            "var-files": "prod.pkrvars.hcl",
+        }
+    )
     assert run.returncode == 0, run.stdout
     argv = run.packer_calls[1]["argv"]
     assert argv[argv.index("-var") + 1] == "aws_region=eu-west-1"
@@ -272,8 +317,9 @@ def test_variables_and_var_files_reach_packer(harness: Harness) -> None:
 
 def test_packer_output_cannot_issue_workflow_commands(harness: Harness) -> None:
     """Packer's output is relayed between ::stop-commands:: and its closing token."""
-    run = harness.run({"template": "jenkins.pkr.hcl"},
-                      {"PACKER_SIM_ECHO": "::set-output name=ami-id::ami-forged"})
+    run = harness.run(
+        {"template": "jenkins.pkr.hcl"}, {"PACKER_SIM_ECHO": "::set-output name=ami-id::ami-forged"}
+    )
     assert run.returncode == 0
     lines = run.stdout.splitlines()
     starts = [i for i, line in enumerate(lines) if line.startswith("::stop-commands::")]
@@ -291,5 +337,6 @@ def test_template_directory_and_bucket_input(harness: Harness) -> None:
     run = harness.run({"template": ".", "bucket": "override-bucket", "channel": "dev"})
     assert run.returncode == 0, run.stdout
     assert run.outputs["bucket"] == "override-bucket"
-    assert channel_fp(harness.emulator, "override-bucket", "dev") == run.outputs[
-        "version-fingerprint"]
+    assert (
+        channel_fp(harness.emulator, "override-bucket", "dev") == run.outputs["version-fingerprint"]
+    )

@@ -35,8 +35,9 @@ def test_traffic_of_a_build_and_lookup_matches_the_spec(harness: Harness) -> Non
     """Every request and response body seen during real runs validates against the spec."""
     runs = [
         harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"}),
-        harness.run({"template": "jenkins.pkr.hcl", "channel": "dev",
-                     "version-fingerprint": "second-1"}),
+        harness.run(
+            {"template": "jenkins.pkr.hcl", "channel": "dev", "version-fingerprint": "second-1"}
+        ),
         harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"}),
         harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "nope"}),
     ]
@@ -50,28 +51,41 @@ def test_traffic_of_a_build_and_lookup_matches_the_spec(harness: Harness) -> Non
         template, op = found
         seen.add(op["operationId"])
         responses = op["responses"]
-        schema = responses["200"]["schema"] if request["status"] == 200 else \
-            responses["default"]["schema"]
+        schema = (
+            responses["200"]["schema"]
+            if request["status"] == 200
+            else responses["default"]["schema"]
+        )
         problems = validate(request["response"], schema)
         assert problems == [], (op["operationId"], problems)
         body = next((p for p in op.get("parameters", []) if p["in"] == "body"), None)
         if request["body"]:
             assert body is not None, op["operationId"]
             assert validate(request["body"], body["schema"]) == [], op["operationId"]
-    assert {"PackerService_GetVersion", "PackerService_CreateVersion",
-            "PackerService_CreateBucket", "PackerService_CreateBuild",
-            "PackerService_UpdateBuild", "PackerService_GetChannel",
-            "PackerService_CreateChannel", "PackerService_UpdateChannel"} <= seen
+    assert {
+        "PackerService_GetVersion",
+        "PackerService_CreateVersion",
+        "PackerService_CreateBucket",
+        "PackerService_CreateBuild",
+        "PackerService_UpdateBuild",
+        "PackerService_GetChannel",
+        "PackerService_CreateChannel",
+        "PackerService_UpdateChannel",
+    } <= seen
 
 
 @pytest.fixture
 def api(emulator: Emulator) -> Iterator[httpx.Client]:
     env = emulator.env()
-    token = httpx.post(f"{emulator.url}/oauth2/token",
-                       auth=(env["HCP_CLIENT_ID"], env["HCP_CLIENT_SECRET"]),
-                       data={"grant_type": "client_credentials"}).json()["access_token"]
-    base = (f"{emulator.url}/packer/2023-01-01/organizations/{env['HCP_ORGANIZATION_ID']}"
-            f"/projects/{env['HCP_PROJECT_ID']}")
+    token = httpx.post(
+        f"{emulator.url}/oauth2/token",
+        auth=(env["HCP_CLIENT_ID"], env["HCP_CLIENT_SECRET"]),
+        data={"grant_type": "client_credentials"},
+    ).json()["access_token"]
+    base = (
+        f"{emulator.url}/packer/2023-01-01/organizations/{env['HCP_ORGANIZATION_ID']}"
+        f"/projects/{env['HCP_PROJECT_ID']}"
+    )
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 
@@ -79,14 +93,22 @@ def api(emulator: Emulator) -> Iterator[httpx.Client]:
 def _complete_version(api: httpx.Client, bucket: str, fp: str) -> dict:
     api.put("/buckets", json={"name": bucket})
     api.post(f"/buckets/{bucket}/versions", json={"fingerprint": fp, "template_type": "HCL2"})
-    build = api.post(f"/buckets/{bucket}/versions/{fp}/builds",
-                     json={"component_type": "null.a", "status": "BUILD_UNSET",
-                           "artifacts": None}).json()["build"]
-    api.patch(f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}",
-              json={"status": "BUILD_RUNNING", "artifacts": None})
-    done = api.patch(f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}", json={
-        "status": "BUILD_DONE", "platform": "null",
-        "artifacts": [{"external_identifier": "Null", "region": "null"}]})
+    build = api.post(
+        f"/buckets/{bucket}/versions/{fp}/builds",
+        json={"component_type": "null.a", "status": "BUILD_UNSET", "artifacts": None},
+    ).json()["build"]
+    api.patch(
+        f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}",
+        json={"status": "BUILD_RUNNING", "artifacts": None},
+    )
+    done = api.patch(
+        f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}",
+        json={
+            "status": "BUILD_DONE",
+            "platform": "null",
+            "artifacts": [{"external_identifier": "Null", "region": "null"}],
+        },
+    )
     assert done.status_code == 200
     version: dict = api.get(f"/buckets/{bucket}/versions/{fp}").json()["version"]
     return version
@@ -117,8 +139,10 @@ def test_server_side_completion_and_latest(api: httpx.Client) -> None:
     latest = api.get("/buckets/bkt/channels/latest").json()["channel"]
     assert latest["managed"] is True
     assert latest["version"]["fingerprint"] == "fp2"
-    refused = api.patch("/buckets/bkt/channels/latest",
-                        json={"version_fingerprint": "fp1", "update_mask": "versionFingerprint"})
+    refused = api.patch(
+        "/buckets/bkt/channels/latest",
+        json={"version_fingerprint": "fp1", "update_mask": "versionFingerprint"},
+    )
     assert (refused.status_code, refused.json()["code"]) == (400, 9)
     assert api.post("/buckets/bkt/channels", json={"name": "latest"}).json()["code"] == 6
     bucket = api.get("/buckets/bkt").json()["bucket"]
@@ -131,26 +155,41 @@ def test_channels_history_and_revocation(api: httpx.Client) -> None:
     _complete_version(api, "bkt", "fp2")
     api.put("/buckets", json={"name": "bkt"})
     api.post("/buckets/bkt/versions", json={"fingerprint": "fp3"})
-    assert api.post("/buckets/bkt/channels",
-                    json={"name": "dev", "version_fingerprint": "fp3"}).json()["code"] == 9
-    assert api.post("/buckets/bkt/channels",
-                    json={"name": "dev", "version_fingerprint": "fp1"}).status_code == 200
+    assert (
+        api.post(
+            "/buckets/bkt/channels", json={"name": "dev", "version_fingerprint": "fp3"}
+        ).json()["code"]
+        == 9
+    )
+    assert (
+        api.post(
+            "/buckets/bkt/channels", json={"name": "dev", "version_fingerprint": "fp1"}
+        ).status_code
+        == 200
+    )
     no_mask = api.patch("/buckets/bkt/channels/dev", json={"version_fingerprint": "fp2"})
     assert no_mask.json()["code"] == 3
-    moved = api.patch("/buckets/bkt/channels/dev",
-                      json={"version_fingerprint": "fp2", "update_mask": "versionFingerprint"})
+    moved = api.patch(
+        "/buckets/bkt/channels/dev",
+        json={"version_fingerprint": "fp2", "update_mask": "versionFingerprint"},
+    )
     assert moved.json()["channel"]["version"]["fingerprint"] == "fp2"
     history = api.get("/buckets/bkt/channels/dev/history").json()
     assert [h["version"]["fingerprint"] for h in history["history"]] == ["fp2", "fp1"]
     assert history["count"] == 2
-    revoked = api.patch("/buckets/bkt/versions/fp2",
-                        json={"revoke_in": "0s", "revocation_message": "CVE-1"}).json()["version"]
+    revoked = api.patch(
+        "/buckets/bkt/versions/fp2", json={"revoke_in": "0s", "revocation_message": "CVE-1"}
+    ).json()["version"]
     assert revoked["status"] == "VERSION_REVOKED"
     # HCP moves the channel back to its last valid version by itself.
-    assert api.get("/buckets/bkt/channels/dev").json()["channel"]["version"][
-        "fingerprint"] == "fp1"
-    assert api.patch("/buckets/bkt/channels/dev", json={
-        "version_fingerprint": "fp2", "update_mask": "versionFingerprint"}).json()["code"] == 9
+    assert api.get("/buckets/bkt/channels/dev").json()["channel"]["version"]["fingerprint"] == "fp1"
+    assert (
+        api.patch(
+            "/buckets/bkt/channels/dev",
+            json={"version_fingerprint": "fp2", "update_mask": "versionFingerprint"},
+        ).json()["code"]
+        == 9
+    )
 
 
 def test_fault_injection(emulator: Emulator, api: httpx.Client) -> None:
@@ -173,16 +212,23 @@ def test_retries_on_429_and_5xx_reach_success(harness: Harness) -> None:
     built = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"})
     assert built.returncode == 0
     harness.emulator.clear()
-    harness.emulator.add_fault(Fault(method="GET", path="/channels/dev$", status=429,
-                                     retry_after=1))
+    harness.emulator.add_fault(
+        Fault(method="GET", path="/channels/dev$", status=429, retry_after=1)
+    )
     harness.emulator.add_fault(Fault(method="GET", path="/channels/dev$", status=503))
     run = harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"})
     assert run.returncode == 0, run.stdout + run.stderr
-    statuses = [r["status"] for r in harness.emulator.registry_requests()
-                if r["path"].endswith("/channels/dev")]
+    statuses = [
+        r["status"]
+        for r in harness.emulator.registry_requests()
+        if r["path"].endswith("/channels/dev")
+    ]
     assert statuses == [429, 503, 200]
-    gets = [r["time"] for r in harness.emulator.registry_requests()
-            if r["path"].endswith("/channels/dev")]
+    gets = [
+        r["time"]
+        for r in harness.emulator.registry_requests()
+        if r["path"].endswith("/channels/dev")
+    ]
     assert gets[1] - gets[0] >= 1.0  # waited for Retry-After
     assert run.stderr.count("retrying") == 2
 
@@ -198,15 +244,28 @@ def test_cli_prints_exports_and_shares_state(tmp_path: Path) -> None:
         exports = proc.stdout.readline().strip()
         values = dict(part.removeprefix("export ").split("=", 1) for part in exports.split("; "))
         values = {k: shlex.split(v)[0] for k, v in values.items()}
-        assert {"HCP_API_ADDRESS", "HCP_API_TLS", "HCP_AUTH_URL", "HCP_CLIENT_ID",
-                "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID"} <= set(values)
-        token = httpx.post(f"{values['HCP_AUTH_URL']}/oauth2/token",
-                           data={"grant_type": "client_credentials", "client_id": "a",
-                                 "client_secret": "b"}).json()["access_token"]
-        base = (f"http://{values['HCP_API_ADDRESS']}/packer/2023-01-01/organizations/"
-                f"{values['HCP_ORGANIZATION_ID']}/projects/{values['HCP_PROJECT_ID']}")
-        made = httpx.put(f"{base}/buckets", json={"name": "persisted"},
-                         headers={"Authorization": f"Bearer {token}"})
+        assert {
+            "HCP_API_ADDRESS",
+            "HCP_API_TLS",
+            "HCP_AUTH_URL",
+            "HCP_CLIENT_ID",
+            "HCP_CLIENT_SECRET",
+            "HCP_ORGANIZATION_ID",
+            "HCP_PROJECT_ID",
+        } <= set(values)
+        token = httpx.post(
+            f"{values['HCP_AUTH_URL']}/oauth2/token",
+            data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
+        ).json()["access_token"]
+        base = (
+            f"http://{values['HCP_API_ADDRESS']}/packer/2023-01-01/organizations/"
+            f"{values['HCP_ORGANIZATION_ID']}/projects/{values['HCP_PROJECT_ID']}"
+        )
+        made = httpx.put(
+            f"{base}/buckets",
+            json={"name": "persisted"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert made.status_code == 200
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -216,8 +275,7 @@ def test_cli_prints_exports_and_shares_state(tmp_path: Path) -> None:
     data = json.loads(state.read_text())
     assert any("persisted" in p["buckets"] for p in data["projects"].values())
     with Emulator(state_file=state) as again:
-        assert any("persisted" in p["buckets"]
-                   for p in again.registry.data["projects"].values())
+        assert any("persisted" in p["buckets"] for p in again.registry.data["projects"].values())
 
 
 def test_tls_mode_serves_https(tmp_path: Path) -> None:
@@ -225,7 +283,9 @@ def test_tls_mode_serves_https(tmp_path: Path) -> None:
         env = emu.env()
         assert env["HCP_API_TLS"] == "insecure"
         assert env["HCP_AUTH_URL"].startswith("https://")
-        answer = httpx.post(f"{emu.url}/oauth2/token", verify=False,
-                            data={"grant_type": "client_credentials", "client_id": "a",
-                                  "client_secret": "b"})
+        answer = httpx.post(
+            f"{emu.url}/oauth2/token",
+            verify=False,
+            data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
+        )
         assert answer.status_code == 200

@@ -11,8 +11,14 @@ TEMPLATE = {"template": "jenkins.pkr.hcl"}
 # (inputs, extra env, env to drop, the input the error must name, a word of the fix)
 CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str]] = [
     ("unknown command", {"command": "deploy"}, {}, (), "'command'", "build, promote"),
-    ("bad boolean", {**TEMPLATE, "create-channel": "yes"}, {}, (), "'create-channel'",
-     "true or false"),
+    (
+        "bad boolean",
+        {**TEMPLATE, "create-channel": "yes"},
+        {},
+        (),
+        "'create-channel'",
+        "true or false",
+    ),
     ("bad dry-run", {**TEMPLATE, "dry-run": "1"}, {}, (), "'dry-run'", "true or false"),
     ("bad integer", {**TEMPLATE, "wait-timeout": "10m"}, {}, (), "'wait-timeout'", "seconds"),
     ("zero timeout", {**TEMPLATE, "wait-timeout": "0"}, {}, (), "'wait-timeout'", "seconds"),
@@ -20,47 +26,144 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str
     ("bucket with dot", {**TEMPLATE, "bucket": "my.bucket"}, {}, (), "'bucket'", "3 to 36"),
     ("channel underscore", {**TEMPLATE, "channel": "dev_1"}, {}, (), "'channel'", "3 to 36"),
     ("channel latest", {**TEMPLATE, "channel": "latest"}, {}, (), "'channel'", "your own"),
-    ("fingerprint slash", {**TEMPLATE, "version-fingerprint": "a/b"}, {}, (),
-     "'version-fingerprint'", "1 to 40"),
-    ("fingerprint too long", {**TEMPLATE, "version-fingerprint": "a" * 41}, {}, (),
-     "'version-fingerprint'", "1 to 40"),
-    ("fingerprint ends with dash", {**TEMPLATE, "version-fingerprint": "abc-"}, {}, (),
-     "'version-fingerprint'", "starting and ending"),
+    (
+        "fingerprint slash",
+        {**TEMPLATE, "version-fingerprint": "a/b"},
+        {},
+        (),
+        "'version-fingerprint'",
+        "1 to 40",
+    ),
+    (
+        "fingerprint too long",
+        {**TEMPLATE, "version-fingerprint": "a" * 41},
+        {},
+        (),
+        "'version-fingerprint'",
+        "1 to 40",
+    ),
+    (
+        "fingerprint ends with dash",
+        {**TEMPLATE, "version-fingerprint": "abc-"},
+        {},
+        (),
+        "'version-fingerprint'",
+        "starting and ending",
+    ),
     ("missing template", {"template": "nope.pkr.hcl"}, {}, (), "'template'", ".pkr.hcl"),
-    ("template outside workspace", {"template": "../x.pkr.hcl"}, {}, (), "'template'",
-     "inside the repository"),
-    ("bad variables", {**TEMPLATE, "variables": "no-equals-sign"}, {}, (), "'variables'",
-     "NAME=VALUE"),
-    ("missing var file", {**TEMPLATE, "var-files": "missing.pkrvars.hcl"}, {}, (),
-     "'var-files'", "existing"),
+    (
+        "template outside workspace",
+        {"template": "../x.pkr.hcl"},
+        {},
+        (),
+        "'template'",
+        "inside the repository",
+    ),
+    (
+        "bad variables",
+        {**TEMPLATE, "variables": "no-equals-sign"},
+        {},
+        (),
+        "'variables'",
+        "NAME=VALUE",
+    ),
+    (
+        "missing var file",
+        {**TEMPLATE, "var-files": "missing.pkrvars.hcl"},
+        {},
+        (),
+        "'var-files'",
+        "existing",
+    ),
     ("newline in bucket", {**TEMPLATE, "bucket": "abc\ndef"}, {}, (), "'bucket'", "line breaks"),
     ("oversized channel", {**TEMPLATE, "channel": "x" * 2000}, {}, (), "'channel'", "shorten"),
-    ("conflicting spellings", {**TEMPLATE, "dry-run": "true", "dry_run": "false"}, {}, (),
-     "'dry-run'", "only one spelling"),
-    ("no credentials", TEMPLATE, {}, ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"), "'hcp-client-id'",
-     "hcp-client-secret"),
+    (
+        "conflicting spellings",
+        {**TEMPLATE, "dry-run": "true", "dry_run": "false"},
+        {},
+        (),
+        "'dry-run'",
+        "only one spelling",
+    ),
+    (
+        "no credentials",
+        TEMPLATE,
+        {},
+        ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"),
+        "'hcp-client-id'",
+        "hcp-client-secret",
+    ),
     ("secret without id", TEMPLATE, {}, ("HCP_CLIENT_ID",), "'hcp-client-id'", "client id"),
-    ("id without secret", TEMPLATE, {}, ("HCP_CLIENT_SECRET",), "'hcp-client-secret'",
-     "secrets.HCP_CLIENT_SECRET"),
+    (
+        "id without secret",
+        TEMPLATE,
+        {},
+        ("HCP_CLIENT_SECRET",),
+        "'hcp-client-secret'",
+        "secrets.HCP_CLIENT_SECRET",
+    ),
     ("missing project", TEMPLATE, {}, ("HCP_PROJECT_ID",), "'hcp-project-id'", "HCP_PROJECT_ID"),
-    ("missing organization", TEMPLATE, {}, ("HCP_ORGANIZATION_ID",), "'hcp-organization-id'",
-     "HCP_ORGANIZATION_ID"),
-    ("lookup without bucket", {"command": "lookup", "channel": "dev"}, {}, (), "'bucket'",
-     "set bucket"),
-    ("lookup without selector", {"command": "lookup", "bucket": "jenkins-ha-ami"}, {}, (),
-     "'channel'", "one of them"),
-    ("promote not yet available", {"command": "promote", "channel": "prod"}, {}, (),
-     "'command'", "build or lookup"),
-    ("bad api tls", TEMPLATE, {"HCP_API_TLS": "off"}, (), "'HCP_API_TLS (environment)'",
-     "insecure or disabled"),
-    ("secret over plain http", TEMPLATE, {"HCP_AUTH_URL": "http://auth.example.com"}, (),
-     "'HCP_AUTH_URL (environment)'", "https"),
-    ("no fingerprint source", TEMPLATE, {}, ("GITHUB_SHA",), "'version-fingerprint'",
-     "explicitly"),
+    (
+        "missing organization",
+        TEMPLATE,
+        {},
+        ("HCP_ORGANIZATION_ID",),
+        "'hcp-organization-id'",
+        "HCP_ORGANIZATION_ID",
+    ),
+    (
+        "lookup without bucket",
+        {"command": "lookup", "channel": "dev"},
+        {},
+        (),
+        "'bucket'",
+        "set bucket",
+    ),
+    (
+        "lookup without selector",
+        {"command": "lookup", "bucket": "jenkins-ha-ami"},
+        {},
+        (),
+        "'channel'",
+        "one of them",
+    ),
+    (
+        "promote not yet available",
+        {"command": "promote", "channel": "prod"},
+        {},
+        (),
+        "'command'",
+        "build or lookup",
+    ),
+    (
+        "bad api tls",
+        TEMPLATE,
+        {"HCP_API_TLS": "off"},
+        (),
+        "'HCP_API_TLS (environment)'",
+        "insecure or disabled",
+    ),
+    (
+        "secret over plain http",
+        TEMPLATE,
+        {"HCP_AUTH_URL": "http://auth.example.com"},
+        (),
+        "'HCP_AUTH_URL (environment)'",
+        "https",
+    ),
+    ("no fingerprint source", TEMPLATE, {}, ("GITHUB_SHA",), "'version-fingerprint'", "explicitly"),
     ("region typo", {**TEMPLATE, "region": "us east 1"}, {}, (), "'region'", "us-east-1"),
-    ("unsupported workload identity", {**TEMPLATE, "hcp-workload-identity-provider":
-     "iam/project/p/service-principal/s/workload-identity-provider/w"}, {}, (),
-     "'hcp-workload-identity-provider'", "service-principal"),
+    (
+        "unsupported workload identity",
+        {
+            **TEMPLATE,
+            "hcp-workload-identity-provider": "iam/project/p/service-principal/s/workload-identity-provider/w",
+        },
+        {},
+        (),
+        "'hcp-workload-identity-provider'",
+        "service-principal",
+    ),
 ]
 
 
@@ -69,8 +172,13 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str
     [pytest.param(i, e, d, n, f, id=case) for case, i, e, d, n, f in CASES],
 )
 def test_bad_input_fails_before_any_request(
-    harness: Harness, inputs: dict[str, str], env: dict[str, str], drop: tuple[str, ...],
-    names: str, fix: str, client_secret: str,
+    harness: Harness,
+    inputs: dict[str, str],
+    env: dict[str, str],
+    drop: tuple[str, ...],
+    names: str,
+    fix: str,
+    client_secret: str,
 ) -> None:
     run = harness.run(inputs, env, drop=drop)
     assert run.returncode == 2, run.stdout + run.stderr
@@ -88,15 +196,24 @@ def test_bad_input_fails_before_any_request(
 def test_template_errors_are_input_errors(harness: Harness) -> None:
     """Two build blocks, no bucket, an expression bucket and broken HCL are named as such."""
     cases = {
-        "two.pkr.hcl": ('source "null" "a" {\n communicator = "none"\n}\n'
-                        'build {\n sources = ["source.null.a"]\n}\n'
-                        'build {\n sources = ["source.null.a"]\n}\n', "2 build blocks"),
-        "nobucket.pkr.hcl": ('source "null" "a" {\n communicator = "none"\n}\n'
-                             'build {\n sources = ["source.null.a"]\n}\n', "no hcp_packer_registry"),
-        "expr.pkr.hcl": ('variable "b" {\n default = "x-bucket"\n}\n'
-                         'hcp_packer_registry {\n bucket_name = var.b\n}\n'
-                         'source "null" "a" {\n communicator = "none"\n}\n'
-                         'build {\n sources = ["source.null.a"]\n}\n', "is an expression"),
+        "two.pkr.hcl": (
+            'source "null" "a" {\n communicator = "none"\n}\n'
+            'build {\n sources = ["source.null.a"]\n}\n'
+            'build {\n sources = ["source.null.a"]\n}\n',
+            "2 build blocks",
+        ),
+        "nobucket.pkr.hcl": (
+            'source "null" "a" {\n communicator = "none"\n}\n'
+            'build {\n sources = ["source.null.a"]\n}\n',
+            "no hcp_packer_registry",
+        ),
+        "expr.pkr.hcl": (
+            'variable "b" {\n default = "x-bucket"\n}\n'
+            "hcp_packer_registry {\n bucket_name = var.b\n}\n"
+            'source "null" "a" {\n communicator = "none"\n}\n'
+            'build {\n sources = ["source.null.a"]\n}\n',
+            "is an expression",
+        ),
         "broken.pkr.hcl": ("build {\n sources = [\n", "not valid HCL2"),
     }
     for name, (text, message) in cases.items():
@@ -108,7 +225,8 @@ def test_template_errors_are_input_errors(harness: Harness) -> None:
 
 
 def test_underscore_spelling_is_accepted(harness: Harness) -> None:
-    run = harness.run({"template": "jenkins.pkr.hcl", "dry_run": "true",
-                       "version_fingerprint": "under-score-1"})
+    run = harness.run(
+        {"template": "jenkins.pkr.hcl", "dry_run": "true", "version_fingerprint": "under-score-1"}
+    )
     assert run.returncode == 0, run.stdout
     assert run.outputs["version-fingerprint"] == "under-score-1"

@@ -13,8 +13,9 @@ def test_lookup_by_channel_and_by_fingerprint(harness: Harness) -> None:
     built = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"})
     assert built.returncode == 0, built.stdout
     harness.emulator.clear()
-    by_channel = harness.run({"command": "lookup", "bucket": BUCKET, "channel": "dev"},
-                             {"AWS_REGION": "us-west-2"})
+    by_channel = harness.run(
+        {"command": "lookup", "bucket": BUCKET, "channel": "dev"}, {"AWS_REGION": "us-west-2"}
+    )
     assert by_channel.returncode == 0, by_channel.stdout
     requests = harness.emulator.registry_requests()
     assert len(requests) <= 2
@@ -26,8 +27,13 @@ def test_lookup_by_channel_and_by_fingerprint(harness: Harness) -> None:
     assert by_channel.outputs["build-skipped"] == "false"
     assert by_channel.outputs["previous-version-fingerprint"] == ""
 
-    by_fp = harness.run({"command": "lookup", "bucket": BUCKET,
-                         "version-fingerprint": built.outputs["version-fingerprint"]})
+    by_fp = harness.run(
+        {
+            "command": "lookup",
+            "bucket": BUCKET,
+            "version-fingerprint": built.outputs["version-fingerprint"],
+        }
+    )
     assert by_fp.returncode == 0, by_fp.stdout
     assert by_fp.outputs["ami-id"] == built.outputs["ami-id"]
     assert by_fp.outputs["channel"] == ""
@@ -52,28 +58,39 @@ def test_lookup_failures_are_clear(harness: Harness) -> None:
 
 
 def test_wrong_credentials_are_an_auth_error(harness: Harness) -> None:
-    run = harness.run({"command": "lookup", "bucket": BUCKET, "channel": "dev"},
-                      {"HCP_CLIENT_SECRET": "wrong-secret-value"})
+    run = harness.run(
+        {"command": "lookup", "bucket": BUCKET, "channel": "dev"},
+        {"HCP_CLIENT_SECRET": "wrong-secret-value"},
+    )
     assert run.returncode == 1
-    assert any("HCP authentication failed" in e and "hcp-client-secret" in e
-               for e in run.errors)
+    assert any("HCP authentication failed" in e and "hcp-client-secret" in e for e in run.errors)
     assert "wrong-secret-value" not in run.everything()
 
 
-def test_secret_from_input_is_masked_and_never_printed(harness: Harness,
-                                                       client_secret: str) -> None:
+def test_secret_from_input_is_masked_and_never_printed(
+    harness: Harness, client_secret: str
+) -> None:
     """The secret given as an input is masked first, and no output, log or summary holds it."""
-    run = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev",
-                       "hcp-client-id": "test-client-id", "hcp-client-secret": client_secret,
-                       "github-token": "ghs_testtoken1234567890"},
-                      drop=("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"))
+    run = harness.run(
+        {
+            "template": "jenkins.pkr.hcl",
+            "channel": "dev",
+            "hcp-client-id": "test-client-id",
+            "hcp-client-secret": client_secret,
+            "github-token": "ghs_testtoken1234567890",
+        },
+        drop=("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"),
+    )
     assert run.returncode == 0, run.stdout
     first = run.stdout.splitlines()[0]
     assert first == f"::add-mask::{client_secret}"
     assert "::add-mask::ghs_testtoken1234567890" in run.stdout
     tokens = list(harness.emulator.tokens)  # the action's and the simulated Packer's
-    masked = [line.removeprefix("::add-mask::") for line in run.stdout.splitlines()
-              if line.startswith("::add-mask::emu-")]
+    masked = [
+        line.removeprefix("::add-mask::")
+        for line in run.stdout.splitlines()
+        if line.startswith("::add-mask::emu-")
+    ]
     assert len(masked) == 1  # one token per run, masked the moment it exists
     assert masked[0] in tokens
     text = run.everything()
@@ -84,9 +101,18 @@ def test_secret_from_input_is_masked_and_never_printed(harness: Harness,
 
 def test_credential_file_is_accepted(harness: Harness, client_secret: str) -> None:
     cred = harness.tmp / "cred_file.json"
-    cred.write_text(json.dumps({"scheme": "service_principal_creds", "oauth": {
-        "client_id": "test-client-id", "client_secret": client_secret}}))
-    run = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"},
-                      {"HCP_CRED_FILE": str(cred)}, drop=("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"))
+    cred.write_text(
+        json.dumps(
+            {
+                "scheme": "service_principal_creds",
+                "oauth": {"client_id": "test-client-id", "client_secret": client_secret},
+            }
+        )
+    )
+    run = harness.run(
+        {"template": "jenkins.pkr.hcl", "channel": "dev"},
+        {"HCP_CRED_FILE": str(cred)},
+        drop=("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"),
+    )
     assert run.returncode == 0, run.stdout
     assert client_secret not in run.everything()

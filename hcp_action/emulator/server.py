@@ -504,6 +504,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 "body": _json(raw) if path != "/oauth2/token" else {},
                 "response": response,
                 "time": time.time(),
+                "agent": self.headers.get("User-Agent", ""),
             }
             with emulator._log_lock:  # noqa: SLF001
                 emulator.requests.append(entry)

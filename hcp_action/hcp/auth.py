@@ -13,6 +13,7 @@ from hcp_action.hcp.endpoints import API_AUDIENCE, Endpoints
 from hcp_action.hcp.retry import RETRYABLE_STATUS, RetryableStatus, RetryConfig, retrying
 
 log = structlog.get_logger(__name__)
+USER_AGENT = "hcp-packer-action"
 
 
 class ServicePrincipalAuth(httpx.Auth):
@@ -30,7 +31,10 @@ class ServicePrincipalAuth(httpx.Auth):
         self._retry = retry
         self._on_token = on_token
         self._http = httpx.Client(
-            verify=endpoints.auth_verify, timeout=retry.timeout, transport=transport
+            verify=endpoints.auth_verify,
+            timeout=retry.timeout,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
         )
         self._token: str | None = None
 

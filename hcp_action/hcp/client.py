@@ -10,13 +10,11 @@ from urllib.parse import quote
 import httpx
 
 from hcp_action.errors import TransportError, api_error
-from hcp_action.hcp.auth import ServicePrincipalAuth
+from hcp_action.hcp.auth import USER_AGENT, ServicePrincipalAuth
 from hcp_action.hcp.credentials import ServicePrincipal
 from hcp_action.hcp.endpoints import Endpoints
 from hcp_action.hcp.models import Channel, Version
 from hcp_action.hcp.retry import RETRYABLE_STATUS, RetryableStatus, RetryConfig, retrying
-
-USER_AGENT = "hcp-packer-action"
 
 
 def _seg(value: str) -> str:

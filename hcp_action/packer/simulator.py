@@ -34,6 +34,7 @@ from hcp_action.errors import InputError
 from hcp_action.packer.template import Source, TemplateInfo, literal, read
 
 VERSION = "1.14.2"
+AGENT = f"packer/{VERSION} (hcp-packer-action simulator)"
 _NAME_RE = re.compile(r"^[a-zA-Z0-9-]{3,36}$")
 _VAR_REF = re.compile(r"^\$\{var\.([A-Za-z0-9_-]+)\}$")
 
@@ -93,7 +94,7 @@ class Hcp:
             base_url=f"{scheme}://{address}",
             verify=env.get("HCP_API_TLS") != "insecure",
             timeout=30,
-            headers={"X-HCP-Source-Channel": f"packer/{VERSION} simulated"},
+            headers={"X-HCP-Source-Channel": f"packer/{VERSION} simulated", "User-Agent": AGENT},
         )
         token = httpx.post(
             f"{auth.scheme}://{auth.netloc}/oauth2/token",
@@ -101,6 +102,7 @@ class Hcp:
             data={"grant_type": "client_credentials", "audience": "https://api.hashicorp.cloud"},
             verify=env.get("HCP_AUTH_TLS") != "insecure",
             timeout=30,
+            headers={"User-Agent": AGENT},
         )
         if token.status_code != httpx.codes.OK:
             raise SimError(f"HCP: authentication failed: {token.status_code} {token.text}")

@@ -82,9 +82,7 @@ def _step(
         flush=True,
     )
     started = time.monotonic()
-    code = subprocess.run(
-        [sys.executable, "-m", "hcp_action"], env=env, check=False
-    ).returncode
+    code = subprocess.run([sys.executable, "-m", "hcp_action"], env=env, check=False).returncode
     elapsed = time.monotonic() - started
     requests = emulator.registry_requests()[before:]
     own = sum(1 for r in requests if r.get("agent", "").startswith("hcp-packer-action"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hcp_action.emulator import Emulator
 from tests.helpers import ActionRun, Harness
@@ -10,11 +11,12 @@ from tests.helpers import ActionRun, Harness
 BUCKET = "jenkins-ha-ami"
 
 
-def project(emulator: Emulator) -> dict:
+def project(emulator: Emulator) -> dict[str, Any]:
     env = emulator.env()
-    return emulator.registry.data["projects"][
+    found: dict[str, Any] = emulator.registry.data["projects"][
         f"{env['HCP_ORGANIZATION_ID']}/{env['HCP_PROJECT_ID']}"
     ]
+    return found
 
 
 def channel_fp(emulator: Emulator, bucket: str, channel: str) -> str | None:
@@ -63,15 +65,18 @@ def test_build_to_missing_channel_creates_it_and_writes_outputs(
     assert build_call["env"]["CHECKPOINT_DISABLE"] == "1"
     assert build_call["has_client_secret"]
     assert client_secret not in json.dumps(build_call["argv"])
-    own = [r for r in harness.emulator.registry_requests()
-           if r["agent"].startswith("hcp-packer-action")]
+    own = [
+        r
+        for r in harness.emulator.registry_requests()
+        if r["agent"].startswith("hcp-packer-action")
+    ]
     assert len(own) <= 6  # the build's own request budget, beyond Packer's
     assert "| us-west-2 |" in run.summary
     assert "`(new)` →" in run.summary
     assert_no_secret(run, client_secret, *harness.emulator.tokens)
 
 
-def registry_requests(emulator: Emulator) -> list[dict]:
+def registry_requests(emulator: Emulator) -> list[dict[str, Any]]:
     return emulator.registry_requests()
 
 

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,7 +49,7 @@ def test_traffic_of_a_build_and_lookup_matches_the_spec(harness: Harness) -> Non
             continue
         found = operation(request["method"], request["path"])
         assert found is not None, (request["method"], request["path"])
-        template, op = found
+        _template, op = found
         seen.add(op["operationId"])
         responses = op["responses"]
         schema = (
@@ -90,7 +91,7 @@ def api(emulator: Emulator) -> Iterator[httpx.Client]:
         yield client
 
 
-def _complete_version(api: httpx.Client, bucket: str, fp: str) -> dict:
+def _complete_version(api: httpx.Client, bucket: str, fp: str) -> dict[str, Any]:
     api.put("/buckets", json={"name": bucket})
     api.post(f"/buckets/{bucket}/versions", json={"fingerprint": fp, "template_type": "HCL2"})
     build = api.post(
@@ -110,7 +111,7 @@ def _complete_version(api: httpx.Client, bucket: str, fp: str) -> dict:
         },
     )
     assert done.status_code == 200
-    version: dict = api.get(f"/buckets/{bucket}/versions/{fp}").json()["version"]
+    version: dict[str, Any] = api.get(f"/buckets/{bucket}/versions/{fp}").json()["version"]
     return version
 
 
@@ -285,7 +286,7 @@ def test_tls_mode_serves_https(tmp_path: Path) -> None:
         assert env["HCP_AUTH_URL"].startswith("https://")
         answer = httpx.post(
             f"{emu.url}/oauth2/token",
-            verify=False,
+            verify=False,  # noqa: S501 - the throwaway self-signed certificate
             data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
         )
         assert answer.status_code == 200

@@ -157,7 +157,9 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str
         "unsupported workload identity",
         {
             **TEMPLATE,
-            "hcp-workload-identity-provider": "iam/project/p/service-principal/s/workload-identity-provider/w",
+            "hcp-workload-identity-provider": (
+                "iam/project/p/service-principal/s/workload-identity-provider/w"
+            ),
         },
         {},
         (),
@@ -197,21 +199,27 @@ def test_template_errors_are_input_errors(harness: Harness) -> None:
     """Two build blocks, no bucket, an expression bucket and broken HCL are named as such."""
     cases = {
         "two.pkr.hcl": (
-            'source "null" "a" {\n communicator = "none"\n}\n'
-            'build {\n sources = ["source.null.a"]\n}\n'
-            'build {\n sources = ["source.null.a"]\n}\n',
+            (
+                'source "null" "a" {\n communicator = "none"\n}\n'
+                'build {\n sources = ["source.null.a"]\n}\n'
+                'build {\n sources = ["source.null.a"]\n}\n'
+            ),
             "2 build blocks",
         ),
         "nobucket.pkr.hcl": (
-            'source "null" "a" {\n communicator = "none"\n}\n'
-            'build {\n sources = ["source.null.a"]\n}\n',
+            (
+                'source "null" "a" {\n communicator = "none"\n}\n'
+                'build {\n sources = ["source.null.a"]\n}\n'
+            ),
             "no hcp_packer_registry",
         ),
         "expr.pkr.hcl": (
-            'variable "b" {\n default = "x-bucket"\n}\n'
-            "hcp_packer_registry {\n bucket_name = var.b\n}\n"
-            'source "null" "a" {\n communicator = "none"\n}\n'
-            'build {\n sources = ["source.null.a"]\n}\n',
+            (
+                'variable "b" {\n default = "x-bucket"\n}\n'
+                "hcp_packer_registry {\n bucket_name = var.b\n}\n"
+                'source "null" "a" {\n communicator = "none"\n}\n'
+                'build {\n sources = ["source.null.a"]\n}\n'
+            ),
             "is an expression",
         ),
         "broken.pkr.hcl": ("build {\n sources = [\n", "not valid HCL2"),

@@ -24,11 +24,13 @@ def _table_names(heading: str) -> list[str]:
 
 
 def test_action_yml_is_valid_against_github_schema() -> None:
-    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent /
-                                                  "check-jsonschema")
-    done = subprocess.run([exe, "--builtin-schema", "vendor.github-actions",
-                           str(ROOT / "action.yml")], capture_output=True, text=True,
-                          check=False)
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
+    done = subprocess.run(
+        [exe, "--builtin-schema", "vendor.github-actions", str(ROOT / "action.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

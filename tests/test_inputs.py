@@ -238,3 +238,10 @@ def test_underscore_spelling_is_accepted(harness: Harness) -> None:
     )
     assert run.returncode == 0, run.stdout
     assert run.outputs["version-fingerprint"] == "under-score-1"
+
+
+def test_missing_packer_fails_before_any_request(harness: Harness) -> None:
+    run = harness.run({"template": "jenkins.pkr.hcl"}, {"PATH": "/usr/bin:/bin"})
+    assert run.returncode == 1
+    assert any("'packer' was not found on PATH" in e and "setup-packer" in e for e in run.errors)
+    assert harness.emulator.registry_requests() == []

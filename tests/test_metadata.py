@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from hcp_action.inputs import DECLARED
@@ -56,3 +57,13 @@ def test_readme_commands_are_the_real_ones() -> None:
     assert test_command in README
     assert "python -m hcp_action.demo" in README
     assert "bash .ci/run" in README
+
+
+def test_vendored_spec_matches_shared_copy() -> None:
+    """tests/data keeps CI independent of shared/; it must not drift from the source copy."""
+    from tests.spec import SPEC_PATH  # noqa: PLC0415
+
+    vendored = ROOT / "tests" / "data" / "packer-2023-01-01.json"
+    if not SPEC_PATH.exists():
+        pytest.skip(f"SKIPPED: {SPEC_PATH} is absent, drift of the vendored spec not checked")
+    assert vendored.read_bytes() == SPEC_PATH.read_bytes()

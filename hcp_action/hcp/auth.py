@@ -10,7 +10,7 @@ import structlog
 from hcp_action.errors import AuthError, TransportError
 from hcp_action.hcp.credentials import ServicePrincipal
 from hcp_action.hcp.endpoints import API_AUDIENCE, Endpoints
-from hcp_action.hcp.retry import RETRYABLE_STATUS, RetryableStatus, RetryConfig, retrying
+from hcp_action.hcp.retry import RetryConfig, send
 
 log = structlog.get_logger(__name__)
 USER_AGENT = "hcp-packer-action"
@@ -42,29 +42,23 @@ class ServicePrincipalAuth(httpx.Auth):
         self._http.close()
 
     def _fetch(self) -> str:
-        response: httpx.Response | None = None
         try:
-            for attempt in retrying(self._retry, write=False, operation="token"):
-                with attempt:
-                    # Basic auth first, as the Go SDK does; the audience is fixed for all of HCP.
-                    response = self._http.post(
-                        self._token_url,
-                        auth=(
-                            self._credentials.client_id,
-                            self._credentials.client_secret.reveal(),
-                        ),
-                        data={"grant_type": "client_credentials", "audience": API_AUDIENCE},
-                    )
-                    if response.status_code in RETRYABLE_STATUS:
-                        raise RetryableStatus(response)
-        except RetryableStatus as exc:
-            response = exc.response
+            # Basic auth first, as the Go SDK does; the audience is fixed for all of HCP.
+            response = send(
+                self._retry,
+                write=False,
+                operation="token",
+                request=lambda: self._http.post(
+                    self._token_url,
+                    auth=(self._credentials.client_id, self._credentials.client_secret.reveal()),
+                    data={"grant_type": "client_credentials", "audience": API_AUDIENCE},
+                ),
+            )
         except httpx.TransportError as exc:
             raise TransportError(
                 f"could not reach the HCP token endpoint {self._token_url}: {exc}",
                 fix="check HCP_AUTH_URL and the runner's network.",
             ) from None
-        assert response is not None  # noqa: S101 - the loop ran at least once
         if response.status_code != httpx.codes.OK:
             raise AuthError(
                 f"the token endpoint refused the service principal (HTTP {response.status_code})",

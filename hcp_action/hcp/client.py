@@ -14,7 +14,7 @@ from hcp_action.hcp.auth import USER_AGENT, ServicePrincipalAuth
 from hcp_action.hcp.credentials import ServicePrincipal
 from hcp_action.hcp.endpoints import Endpoints
 from hcp_action.hcp.models import Channel, Version
-from hcp_action.hcp.retry import RETRYABLE_STATUS, RetryableStatus, RetryConfig, retrying
+from hcp_action.hcp.retry import RetryConfig, send
 
 
 def _seg(value: str) -> str:
@@ -70,21 +70,18 @@ class HcpPackerClient:
 
     def _call(self, method: str, path: str, *, operation: str, body: Any = None) -> Any:
         write = method != "GET"
-        response: httpx.Response | None = None
         try:
-            for attempt in retrying(self._retry, write=write, operation=operation):
-                with attempt:
-                    response = self._http.request(method, self._base + path, json=body)
-                    if response.status_code in RETRYABLE_STATUS:
-                        raise RetryableStatus(response)
-        except RetryableStatus as exc:
-            response = exc.response
+            response = send(
+                self._retry,
+                write=write,
+                operation=operation,
+                request=lambda: self._http.request(method, self._base + path, json=body),
+            )
         except httpx.TransportError as exc:
             raise TransportError(
                 f"{operation}: the HCP Packer API did not answer ({type(exc).__name__}: {exc})",
                 fix="check HCP_API_ADDRESS and the runner's network, then re-run the job.",
             ) from None
-        assert response is not None  # noqa: S101 - the loop ran at least once
         try:
             data = response.json() if response.content else {}
         except ValueError:

@@ -117,3 +117,25 @@ def retrying(
         reraise=True,
         **kwargs,
     )
+
+
+def send(
+    config: RetryConfig,
+    *,
+    write: bool,
+    operation: str,
+    request: Callable[[], httpx.Response],
+) -> httpx.Response:
+    """Send with the policy. Returns the last answer (even a 429/5xx once retries are spent);
+    raises httpx.TransportError when the last attempt could not connect or timed out."""
+    response: httpx.Response | None = None
+    try:
+        for attempt in retrying(config, write=write, operation=operation):
+            with attempt:
+                response = request()
+                if response.status_code in RETRYABLE_STATUS:
+                    raise RetryableStatus(response)
+    except RetryableStatus as exc:
+        return exc.response
+    assert response is not None  # noqa: S101 - reraise=True: the loop either returned or raised
+    return response

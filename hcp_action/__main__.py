@@ -13,9 +13,10 @@ from types import FrameType
 
 import structlog
 
+from hcp_action import deployments, outputs, summary
 from hcp_action import log as logging_setup
-from hcp_action import outputs, summary
-from hcp_action.errors import ActionError, Cancelled
+from hcp_action.deployments import Change
+from hcp_action.errors import ActionError, Cancelled, ChannelError
 from hcp_action.inputs import Command, Inputs, parse
 from hcp_action.result import Result
 from hcp_action.workflow import Workflow
@@ -59,7 +60,7 @@ def run(environ: Mapping[str, str], workflow: Workflow) -> int:
 
 def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Workflow) -> Result:
     # Imports here keep start-up small for the paths that do not need them.
-    from hcp_action.commands import build, lookup  # noqa: PLC0415
+    from hcp_action.commands import build, lookup, promote, revoke, rollback  # noqa: PLC0415
     from hcp_action.hcp import credentials as creds  # noqa: PLC0415
     from hcp_action.hcp.client import HcpPackerClient  # noqa: PLC0415
     from hcp_action.hcp.endpoints import Endpoints  # noqa: PLC0415
@@ -97,19 +98,79 @@ def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Workflow) ->
             retry=RetryConfig.from_environ(environ),
             on_token=workflow.add_mask,
         ) as client:
-            if plan is not None:
-                return build.run(
-                    inputs,
-                    plan,
-                    client=client,
-                    packer=packer,
-                    credentials=credentials,
-                    environ=environ,
-                )
-            return lookup.run(inputs, client=client)
+            try:
+                if plan is not None:
+                    result = build.run(
+                        inputs,
+                        plan,
+                        client=client,
+                        packer=packer,
+                        credentials=credentials,
+                        environ=environ,
+                    )
+                elif inputs.command is Command.PROMOTE:
+                    result = promote.run(inputs, client=client)
+                elif inputs.command is Command.ROLLBACK:
+                    result = rollback.run(inputs, client=client)
+                elif inputs.command is Command.REVOKE:
+                    result = revoke.run(inputs, client=client, run_url=_run_url(environ))
+                else:
+                    result = lookup.run(inputs, client=client)
+            except ChannelError as exc:
+                if inputs.github_deployment and exc.channel:
+                    _record(inputs, environ, workflow, [_failed_change(inputs, exc)])
+                raise
+        if inputs.github_deployment:
+            _record(inputs, environ, workflow, _changes(result))
+        return result
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _run_url(environ: Mapping[str, str]) -> str:
+    server, repo, run = (
+        environ.get(k, "") for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
+    )
+    return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else ""
+
+
+def _changes(result: Result) -> list[Change]:
+    a = result.assignment
+    if a is None or not a.changed or result.version is None:
+        return []  # no-ops and HCP's own moves get no deployment
+    return [
+        Change(
+            bucket=result.bucket,
+            channel=a.channel,
+            fingerprint=a.after,
+            version_name=a.after_name,
+            selection=result.selection,
+            success=True,
+            description=f"{result.command}: {a.channel} {a.before_name or '(new)'} -> "
+            f"{a.after_name}",
+        )
+    ]
+
+
+def _failed_change(inputs: Inputs, exc: ChannelError) -> Change:
+    return Change(
+        bucket=inputs.bucket or "",
+        channel=exc.channel,
+        fingerprint=exc.fingerprint,
+        version_name="",
+        selection=None,
+        success=False,
+        description=f"{inputs.command.value} failed: {exc.message}",
+    )
+
+
+def _record(
+    inputs: Inputs, environ: Mapping[str, str], workflow: Workflow, changes: list[Change]
+) -> None:
+    token = inputs.github_token.reveal() if inputs.github_token else ""
+    count = deployments.record(changes, token=token, environ=environ, workflow=workflow)
+    logger.info("deployments recorded", count=count)
 
 
 def main() -> int:

@@ -14,6 +14,7 @@ ActionError                      anything the user should read; has a title and 
 ├── WaitTimeout                  the version did not complete within wait-timeout
 ├── SelectionError               region/component cannot be resolved to one artifact
 ├── ChannelError                 a channel write refused or not read back as written
+├── GuardRefused                 promote/rollback/revoke refused by a guard; nothing changed
 └── Cancelled                    SIGINT/SIGTERM received (exit 130)
 """
 
@@ -134,6 +135,17 @@ class SelectionError(ActionError):
 
 class ChannelError(ActionError):
     title = "Channel not changed"
+
+    def __init__(
+        self, message: str, *, fix: str = "", channel: str = "", fingerprint: str = ""
+    ) -> None:
+        super().__init__(message, fix=fix)
+        self.channel = channel  # set when a write to this channel was attempted
+        self.fingerprint = fingerprint
+
+
+class GuardRefused(ActionError):
+    title = "Refused by a guard"
 
 
 class Cancelled(ActionError):

@@ -40,7 +40,6 @@ class Command(enum.StrEnum):
     LOOKUP = "lookup"
 
 
-IMPLEMENTED = frozenset({Command.BUILD, Command.LOOKUP})
 _TRUE = frozenset({"true", "True", "TRUE"})
 _FALSE = frozenset({"false", "False", "FALSE"})
 _MULTILINE = frozenset({"variables", "var-files"})
@@ -205,13 +204,6 @@ def parse(environ: Mapping[str, str]) -> Inputs:
             f"'{command_raw}' is not a command",
             fix="use one of: " + ", ".join(c.value for c in Command) + ".",
         ) from None
-    if command not in IMPLEMENTED:
-        raise InputError(
-            "command",
-            f"'{command}' is not available in this release yet",
-            fix="use build or lookup; promote, rollback and revoke are on the roadmap.",
-        )
-
     workspace = Path(environ.get("GITHUB_WORKSPACE") or ".").resolve()
 
     bucket = _optional(environ, "bucket")
@@ -398,16 +390,54 @@ def _check_command(inputs: Inputs) -> None:
                     f"'{path}' is not a readable file",
                     fix="list existing .pkrvars.hcl files, one per line.",
                 )
-    elif inputs.command is Command.LOOKUP:
-        if inputs.bucket is None:
-            raise InputError("bucket", "is required for lookup", fix="set bucket.")
+    else:
+        _check_channel_command(inputs)
+    if inputs.github_deployment and inputs.github_token is None:
+        raise InputError(
+            "github-token",
+            "is empty while github-deployment is true",
+            fix="pass github-token: ${{ github.token }} and grant permissions: deployments: write.",
+        )
+
+
+def _check_channel_command(inputs: Inputs) -> None:
+    command = inputs.command.value
+    if inputs.bucket is None:
+        raise InputError("bucket", f"is required for {command}", fix="set bucket.")
+    if inputs.command in {Command.PROMOTE, Command.ROLLBACK}:
+        if inputs.channel is None:
+            raise InputError(
+                "channel",
+                f"is required for {command}: the channel to change",
+                fix="set channel, e.g. staging.",
+            )
+        if inputs.channel == MANAGED_CHANNEL:
+            raise InputError(
+                "channel",
+                "'latest' is managed by HCP Packer and cannot be a target",
+                fix="use your own channel, e.g. production.",
+            )
+    if inputs.command is Command.PROMOTE:
+        if inputs.from_channel is None and inputs.version_fingerprint is None:
+            raise InputError(
+                "from-channel",
+                "promote needs from-channel or version-fingerprint",
+                fix="set from-channel (e.g. dev) and/or version-fingerprint.",
+            )
+        if inputs.from_channel == inputs.channel:
+            raise InputError(
+                "from-channel",
+                "is the same channel as the target",
+                fix="promote from another channel, e.g. dev -> staging.",
+            )
+    elif inputs.command in {Command.LOOKUP, Command.REVOKE}:
         if inputs.channel is None and inputs.version_fingerprint is None:
             raise InputError(
-                "channel", "lookup needs channel or version-fingerprint", fix="set one of them."
+                "channel", f"{command} needs channel or version-fingerprint", fix="set one of them."
             )
         if inputs.channel is not None and inputs.version_fingerprint is not None:
             raise InputError(
                 "version-fingerprint",
-                "cannot be combined with channel for lookup",
+                f"cannot be combined with channel for {command}",
                 fix="set only one of them.",
             )

@@ -25,3 +25,7 @@ class Result:
     packer_ran: bool = False
     dry_run: bool = False
     plan: tuple[str, ...] = field(default_factory=tuple)
+    guards: tuple[str, ...] = field(default_factory=tuple)
+    moves: tuple[Assignment, ...] = field(default_factory=tuple)  # channels HCP moved (revoke)
+    notes: tuple[str, ...] = field(default_factory=tuple)
+    revoked: bool = False

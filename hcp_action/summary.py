@@ -22,6 +22,12 @@ def bucket_link(org: str, project: str, bucket: str) -> str:
     )
 
 
+def _named(name: str, fingerprint: str) -> str:
+    if not fingerprint:
+        return "(none)"
+    return f"{_cell(name)} (`{_cell(fingerprint)}`)" if name else f"`{_cell(fingerprint)}`"
+
+
 def render(result: Result) -> str:
     lines = [f"## HCP Packer — {result.command}{' (dry run)' if result.dry_run else ''}", ""]
     version = result.version
@@ -47,18 +53,25 @@ def render(result: Result) -> str:
             else "not built"
         )
         lines.append(f"| Packer | {how} |")
-    if result.assignment is not None:
-        a = result.assignment
-        change = (
-            f"`{a.before or '(new)'}` → `{a.after}`"
-            if a.changed
-            else f"already `{a.after}` (unchanged)"
-        )
-        lines.append(
-            f"| Channel `{_cell(a.channel)}` | {change}{' (created)' if a.created else ''} |"
-        )
-    elif result.channel:
+    if result.channel and result.assignment is None:
         lines.append(f"| Channel | `{_cell(result.channel)}` |")
+    changes = ([result.assignment] if result.assignment else []) + list(result.moves)
+    if changes:
+        lines += ["", "### Channels", "", "| Channel | Before | After | |", "|---|---|---|---|"]
+        for a in changes:
+            how = (
+                "created"
+                if a.created
+                else "changed by this run"
+                if a.changed
+                else "unchanged (already there)"
+            )
+            if a in result.moves:
+                how = "moved back by HCP on revocation"
+            lines.append(
+                f"| `{_cell(a.channel)}` | {_named(a.before_name, a.before)} | "
+                f"{_named(a.after_name, a.after)} | {how} |"
+            )
     if version is not None and version.builds:
         lines += ["", "### Builds", "", "| Component | Platform | Status |", "|---|---|---|"]
         lines += [
@@ -74,8 +87,23 @@ def render(result: Result) -> str:
                 f"| {_cell(row.region)} | `{_cell(row.id)}`{mark} | `{_cell(row.component)}` |"
             )
         lines += ["", f"`ami-id` = `{sel.ami_id}` ({sel.region})"]
+    if result.guards:
+        lines += ["", "### Guards", ""] + [f"- ✅ {_cell(g)}" for g in result.guards]
     if result.plan:
         lines += ["", "### Plan (nothing was changed)", ""] + [f"- {p}" for p in result.plan]
+    if result.notes:
+        lines += [""] + [f"> {_cell(n)}" for n in result.notes]
+    if result.revoked:
+        lines += [
+            "",
+            "### What revocation means downstream",
+            "",
+            (
+                "Terraform's `hcp_packer_artifact` and `hcp_packer_version` data sources and "
+                "Packer's `hcp-packer-*` data sources refuse a revoked version: plans that read "
+                "it by fingerprint fail, and channels no longer point at it."
+            ),
+        ]
     return "\n".join(lines) + "\n"
 
 

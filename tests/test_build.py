@@ -72,7 +72,7 @@ def test_build_to_missing_channel_creates_it_and_writes_outputs(
     ]
     assert len(own) <= 6  # the build's own request budget, beyond Packer's
     assert "| us-west-2 |" in run.summary
-    assert "`(new)` →" in run.summary
+    assert f"| `dev` | (none) | v1 (`{fp}`) | created |" in run.summary
     assert_no_secret(run, client_secret, *harness.emulator.tokens)
 
 
@@ -204,7 +204,7 @@ def test_existing_channel_is_updated_and_previous_reported(harness: Harness) -> 
     assert second.outputs["previous-version-fingerprint"] == "fp-one"
     assert second.outputs["version-name"] == "v2"
     assert channel_fp(harness.emulator, BUCKET, "dev") == "fp-two"
-    assert "`fp-one` → `fp-two`" in second.summary
+    assert "| `dev` | v1 (`fp-one`) | v2 (`fp-two`) | changed by this run |" in second.summary
 
 
 def test_region_from_aws_region_and_missing_region(harness: Harness) -> None:

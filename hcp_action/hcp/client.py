@@ -13,7 +13,7 @@ from hcp_action.errors import TransportError, api_error
 from hcp_action.hcp.auth import USER_AGENT, ServicePrincipalAuth
 from hcp_action.hcp.credentials import ServicePrincipal
 from hcp_action.hcp.endpoints import Endpoints
-from hcp_action.hcp.models import Channel, Version
+from hcp_action.hcp.models import Channel, HistoryEntry, HistoryPage, Version
 from hcp_action.hcp.retry import RetryConfig, send
 
 
@@ -68,14 +68,24 @@ class HcpPackerClient:
         self._http.close()
         self._auth.close()
 
-    def _call(self, method: str, path: str, *, operation: str, body: Any = None) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        body: Any = None,
+        params: dict[str, str] | None = None,
+    ) -> Any:
         write = method != "GET"
         try:
             response = send(
                 self._retry,
                 write=write,
                 operation=operation,
-                request=lambda: self._http.request(method, self._base + path, json=body),
+                request=lambda: self._http.request(
+                    method, self._base + path, json=body, params=params
+                ),
             )
         except httpx.TransportError as exc:
             raise TransportError(
@@ -124,3 +134,38 @@ class HcpPackerClient:
             body={"version_fingerprint": fingerprint, "update_mask": "versionFingerprint"},
         )
         return Channel.from_api(data.get("channel"))
+
+    def list_channels(self, bucket: str) -> list[Channel]:
+        data = self._call("GET", f"{self._bucket(bucket)}/channels", operation="ListChannels")
+        return [Channel.from_api(c) for c in data.get("channels") or ()]
+
+    def channel_history(
+        self, bucket: str, channel: str, *, page_token: str = "", page_size: int = 20
+    ) -> HistoryPage:
+        """One page, newest first as HCP returns it; re-sorted by assigned_at within the page."""
+        params = {"pagination.page_size": str(page_size)}
+        if page_token:
+            params["pagination.next_page_token"] = page_token
+        data = self._call(
+            "GET",
+            f"{self._bucket(bucket)}/channels/{_seg(channel)}/history",
+            operation="ListChannelAssignmentHistory",
+            params=params,
+        )
+        entries = sorted(
+            (HistoryEntry.from_api(e) for e in data.get("history") or ()),
+            key=lambda e: e.assigned_at,
+            reverse=True,
+        )
+        pagination = data.get("pagination") or {}
+        token = pagination.get("next_page_token") if isinstance(pagination, dict) else ""
+        return HistoryPage(entries=tuple(entries), next_page_token=token or "")
+
+    def revoke_version(self, bucket: str, fingerprint: str, reason: str) -> Version:
+        data = self._call(
+            "PATCH",
+            f"{self._bucket(bucket)}/versions/{_seg(fingerprint)}",
+            operation="UpdateVersion",
+            body={"revoke_in": "0s", "revocation_message": reason},
+        )
+        return Version.from_api(data.get("version"))

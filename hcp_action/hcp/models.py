@@ -144,3 +144,23 @@ class Channel:
     @property
     def fingerprint(self) -> str:
         return self.version.fingerprint if self.version else ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    version: Version
+    assigned_at: str
+
+    @classmethod
+    def from_api(cls, data: Any) -> HistoryEntry:
+        data = _obj(data, "channel assignment")
+        return cls(
+            version=Version.from_api(data.get("version") or {}),
+            assigned_at=_str(data, "assigned_at"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    entries: tuple[HistoryEntry, ...]
+    next_page_token: str

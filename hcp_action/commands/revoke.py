@@ -1,0 +1,113 @@
+"""`revoke`: revoke a version now, refusing while user channels still point at it unless forced.
+
+HCP moves those channels back to their last valid version by itself; we report each move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hcp_action.artifacts import select
+from hcp_action.channels import Assignment
+from hcp_action.commands.common import (
+    base_result,
+    channel_or_refuse,
+    label,
+    version_by_fingerprint,
+)
+from hcp_action.errors import ChannelError, GuardRefused, HcpApiError, SelectionError
+from hcp_action.hcp.client import HcpPackerClient
+from hcp_action.inputs import MANAGED_CHANNEL, Inputs
+from hcp_action.result import Result
+
+DEFAULT_REASON = "Revoked by hcp-packer-action"
+
+
+def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result:
+    assert inputs.bucket is not None  # noqa: S101 - parse() requires it
+    bucket = inputs.bucket
+    if inputs.channel is not None:
+        channel = channel_or_refuse(client, bucket, inputs.channel)
+        if channel.version is None:
+            raise GuardRefused(
+                f"channel '{inputs.channel}' has no version to revoke",
+                fix="name the version with version-fingerprint instead.",
+            )
+        version = channel.version
+    else:
+        assert inputs.version_fingerprint is not None  # noqa: S101 - parse() checked
+        version = version_by_fingerprint(client, bucket, inputs.version_fingerprint)
+    try:
+        selection = select(version, region=inputs.region, component=inputs.component)
+    except SelectionError:
+        selection = None  # a revoke never fails over which AMI to print
+    result = replace(base_result(inputs, version.fingerprint), version=version, selection=selection)
+    if version.is_revoked:
+        return replace(
+            result, revoked=True, notes=(f"{label(version)} was already revoked; nothing to do",)
+        )
+    if not version.is_complete:
+        raise GuardRefused(
+            f"version {label(version)} is not complete and cannot be revoked",
+            fix="let its build finish or fail first.",
+        )
+
+    before = {
+        c.name: c
+        for c in client.list_channels(bucket)
+        if c.name != MANAGED_CHANNEL and c.fingerprint == version.fingerprint
+    }
+    if before and not inputs.force:
+        raise GuardRefused(
+            f"version {label(version)} is still assigned to: " + ", ".join(sorted(before)),
+            fix="move those channels first (promote/rollback), or set force: true to revoke "
+            "anyway (HCP then moves each back to its last valid version).",
+        )
+    guards = (
+        f"channels still on it: {', '.join(sorted(before)) or 'none'}"
+        + (" (force: true)" if before else ""),
+    )
+    reason = inputs.reason or (f"{DEFAULT_REASON}: {run_url}" if run_url else DEFAULT_REASON)
+    if inputs.dry_run:
+        plan = [f"would revoke {label(version)} with reason: {reason}"]
+        plan += [
+            f"{name}: {label(version)} → its last valid version (moved by HCP)"
+            for name in sorted(before)
+        ]
+        return replace(result, guards=guards, plan=tuple(plan))
+    try:
+        revoked = client.revoke_version(bucket, version.fingerprint, reason)
+    except HcpApiError as exc:
+        raise ChannelError(
+            f"revocation of {label(version)} was refused: {exc.message}",
+            fix="check the service principal may update versions.",
+        ) from None
+    if not revoked.is_revoked:
+        raise ChannelError(
+            f"the registry did not record {label(version)} as revoked",
+            fix="re-run the step; check the version in the HCP portal.",
+        )
+    moves: list[Assignment] = []
+    if before:
+        after = {c.name: c for c in client.list_channels(bucket)}
+        for name in sorted(before):
+            now = after.get(name)
+            moves.append(
+                Assignment(
+                    name,
+                    version.fingerprint,
+                    now.fingerprint if now else "",
+                    created=False,
+                    changed=True,
+                    before_name=version.name,
+                    after_name=now.version.name if now and now.version else "",
+                )
+            )
+    return replace(
+        result,
+        version=revoked,
+        guards=guards,
+        moves=tuple(moves),
+        revoked=True,
+        notes=(f"revocation message: {reason}",),
+    )

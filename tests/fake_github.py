@@ -1,0 +1,86 @@
+"""A loopback fake of the few GitHub REST endpoints the deployment records use."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+
+
+class FakeGitHub:
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.deny_status = 0  # answer every write with this status (e.g. 403)
+        self.deployments: dict[int, dict[str, Any]] = {}
+        self.statuses: dict[int, list[dict[str, Any]]] = {}
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> Self:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                """Quiet."""
+
+            def _reply(self, code: int, body: dict[str, Any]) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                fake.requests.append(
+                    {
+                        "method": "POST",
+                        "path": self.path,
+                        "body": body,
+                        "auth": self.headers.get("Authorization", ""),
+                    }
+                )
+                if fake.deny_status:
+                    self._reply(
+                        fake.deny_status,
+                        {
+                            "message": "Resource not accessible by integration",
+                            "documentation_url": "https://docs.github.com/rest",
+                        },
+                    )
+                    return
+                repo = re.fullmatch(r"/repos/([^/]+/[^/]+)/deployments", self.path)
+                status = re.fullmatch(r"/repos/([^/]+/[^/]+)/deployments/(\d+)/statuses", self.path)
+                if repo:
+                    ident = len(fake.deployments) + 1
+                    url = f"{fake.url}/repos/{repo.group(1)}/deployments/{ident}"
+                    record = {"id": ident, "url": url, "statuses_url": f"{url}/statuses", **body}
+                    fake.deployments[ident] = record
+                    self._reply(201, record)
+                elif status:
+                    ident = int(status.group(2))
+                    fake.statuses.setdefault(ident, []).append(body)
+                    self._reply(201, {"id": 1000 + ident, **body})
+                else:
+                    self._reply(404, {"message": "Not Found"})
+
+        return Handler

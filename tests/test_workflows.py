@@ -1,0 +1,111 @@
+"""Shipped workflows and the example lint clean; the example template builds end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.helpers import ROOT, Harness
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+EXAMPLE = ROOT / "examples" / "jenkins-ha"
+EXAMPLE_WORKFLOWS = sorted((EXAMPLE / ".github" / "workflows").glob("*.yml"))
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name) or str(Path(sys.executable).parent / name)
+    assert Path(found).exists(), f"{name} is not installed: pip install -e '.[dev]'"
+    return found
+
+
+def test_actionlint_finds_nothing() -> None:
+    done = subprocess.run(
+        [tool("actionlint"), *map(str, WORKFLOWS + EXAMPLE_WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_zizmor_finds_nothing() -> None:
+    done = subprocess.run(
+        [
+            tool("zizmor"),
+            "--offline",
+            "--persona",
+            "pedantic",
+            "--config",
+            str(ROOT / ".github" / "zizmor.yml"),
+            "--format",
+            "json",
+            str(ROOT / ".github" / "workflows"),
+            str(EXAMPLE / ".github" / "workflows"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    findings = json.loads(done.stdout or "[]")
+    assert findings == [], json.dumps(findings, indent=1)[:3000]
+    assert done.returncode == 0, done.stderr
+
+
+def test_hadolint_finds_nothing() -> None:
+    done = subprocess.run(
+        [tool("hadolint"), str(ROOT / "Dockerfile")], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_workflow_hygiene() -> None:
+    """Minimal permissions, timeouts, SHA pins for third parties, no inputs inside run:."""
+    for path in WORKFLOWS + EXAMPLE_WORKFLOWS:
+        doc = yaml.safe_load(path.read_text())
+        assert doc["permissions"] == {}, path.name
+        for name, job in doc["jobs"].items():
+            assert "permissions" in job, (path.name, name)
+            if "uses" not in job:
+                assert "timeout-minutes" in job, (path.name, name)
+            for step in job.get("steps", []):
+                uses = step.get("uses", "")
+                if uses and not uses.startswith("OWNER/hcp-packer-action"):
+                    ref = uses.split("@", 1)[1]
+                    assert len(ref) == 40, (path.name, uses)
+                assert "${{" not in step.get("run", ""), (path.name, name)
+
+
+def test_promote_job_runs_in_the_target_environment() -> None:
+    doc = yaml.safe_load((ROOT / ".github" / "workflows" / "promote.yml").read_text())
+    triggers = doc[True]  # YAML 1.1 reads the key `on` as a boolean
+    assert {"workflow_dispatch", "workflow_call"} <= set(triggers)
+    assert set(triggers["workflow_dispatch"]["inputs"]) == {
+        "bucket",
+        "from-channel",
+        "to-channel",
+        "version-fingerprint",
+        "dry-run",
+    }
+    assert doc["jobs"]["promote"]["environment"] == "${{ inputs.to-channel }}"
+
+
+def test_example_template_builds_with_the_simulator(harness: Harness) -> None:
+    shutil.copy(EXAMPLE / "packer" / "jenkins-ha.pkr.hcl", harness.workspace / "ex.pkr.hcl")
+    run = harness.run({"template": "ex.pkr.hcl", "channel": "dev"}, {"AWS_REGION": "us-east-1"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.outputs["bucket"] == "jenkins-ha-ami"
+    assert set(json.loads(run.outputs["ami-ids"])) == {"us-east-1", "us-west-2"}
+    assert json.loads(run.outputs["artifacts"])[0]["component"] == "amazon-ebs.jenkins"
+
+
+def test_example_terraform_uses_the_current_data_source() -> None:
+    text = (EXAMPLE / "terraform" / "main.tf").read_text()
+    assert 'data "hcp_packer_artifact"' in text
+    assert 'data "hcp_packer_image"' not in text
+    template = (EXAMPLE / "packer" / "jenkins-ha.pkr.hcl").read_text().splitlines()
+    assert not [line for line in template if line.strip().startswith("post-processor")]

@@ -1,10 +1,61 @@
-# Minimal image for the core loop; the hardened, Packer-carrying image is tracked separately.
-ARG BASE_IMAGE=python:3.11-slim-bookworm
+# hcp-packer-action: Python action + a verified, pinned Packer, run under tini as PID 1.
+#
+#   docker build .                                  # Packer from HashiCorp, signature-checked
+#   docker build --build-arg PACKER_SOURCE=context . # Packer from docker/packer/packer
+#   docker build --build-arg BASE_IMAGE=localhost/debian:bookworm-slim .  # a local base
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG PACKER_SOURCE=release
+
+# ---- Packer, downloaded and verified (SHA256SUMS signature + checksum) ---------------------
+FROM ${BASE_IMAGE} AS packer-release
+ARG PACKER_VERSION=1.16.0
+ARG TARGETARCH=amd64
+SHELL ["/bin/sh", "-eu", "-c"]
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl gnupg unzip \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/*
+COPY docker/hashicorp-release-key.fingerprint /tmp/hashicorp-release-key.fingerprint
+COPY docker/install-packer.sh /tmp/install-packer.sh
+RUN /tmp/install-packer.sh "${PACKER_VERSION}" "${TARGETARCH}"
+
+# ---- Packer from the build context (smoke tests, air-gapped mirrors) -----------------------
+FROM ${BASE_IMAGE} AS packer-context
+COPY docker/packer/packer /out/packer
+
+# A stage of this file chosen by PACKER_SOURCE, not an image from a registry.
+# hadolint ignore=DL3006
+FROM packer-${PACKER_SOURCE} AS packer
+
+# ---- the action ---------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
-ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-WORKDIR /action
-COPY pyproject.toml README.md ./
-COPY hcp_action ./hcp_action
-COPY entrypoint.py ./
-RUN pip install --no-cache-dir /action
-ENTRYPOINT ["python", "/action/entrypoint.py"]
+ARG PIP_CERT=""
+ENV DEBIAN_FRONTEND=noninteractive \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PYTHONPATH=/action \
+    TINI_SUBREAPER=1 \
+    CHECKPOINT_DISABLE=1
+SHELL ["/bin/sh", "-eu", "-c"]
+# Debian's packages are signed by the distribution; their versions follow BASE_IMAGE.
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates tini \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/*
+# Dependencies first (hash-locked), code second: a code change reuses this layer.
+COPY requirements.lock /tmp/requirements.lock
+RUN python3 -m venv /opt/venv \
+ && /opt/venv/bin/pip install --no-deps --require-hashes ${PIP_CERT:+--cert "$PIP_CERT"} \
+      -r /tmp/requirements.lock \
+ && /opt/venv/bin/pip uninstall -q -y pip setuptools \
+ && rm /tmp/requirements.lock \
+ && /opt/venv/bin/python -c "import io, hcl2; hcl2.load(io.StringIO('a = 1'))"
+COPY --from=packer /out/packer /usr/local/bin/packer
+COPY entrypoint.py /action/entrypoint.py
+COPY hcp_action /action/hcp_action
+# GitHub runs container actions as root with /github/workspace as the working directory.
+ENTRYPOINT ["/usr/bin/tini", "--", "/opt/venv/bin/python", "/action/entrypoint.py"]

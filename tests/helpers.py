@@ -102,7 +102,7 @@ def parse_outputs(text: str) -> dict[str, str]:
 class Harness:
     """One workspace, one emulator, the simulator on PATH."""
 
-    def __init__(self, tmp: Path, emulator: Emulator, sim_bin: Path) -> None:
+    def __init__(self, tmp: Path, emulator: Emulator, sim_bin: Path | None) -> None:
         self.tmp = tmp
         self.emulator = emulator
         self.sim_bin = sim_bin
@@ -115,8 +115,9 @@ class Harness:
         (self.workspace / "jenkins.pkr.hcl").write_text(JENKINS_TEMPLATE)
 
     def env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        path = os.environ.get("PATH", "")
         env = {
-            "PATH": f"{self.sim_bin}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": f"{self.sim_bin}{os.pathsep}{path}" if self.sim_bin else path,
             "HOME": str(self.home),
             "GITHUB_ACTIONS": "true",
             "GITHUB_WORKSPACE": str(self.workspace),

@@ -74,7 +74,7 @@ def test_workflow_hygiene() -> None:
                 assert "timeout-minutes" in job, (path.name, name)
             for step in job.get("steps", []):
                 uses = step.get("uses", "")
-                if uses and not uses.startswith("OWNER/hcp-packer-action"):
+                if uses and not uses.startswith(("OWNER/hcp-packer-action", "./")):
                     ref = uses.split("@", 1)[1]
                     assert len(ref) == 40, (path.name, uses)
                 assert "${{" not in step.get("run", ""), (path.name, name)
@@ -109,3 +109,21 @@ def test_example_terraform_uses_the_current_data_source() -> None:
     assert 'data "hcp_packer_image"' not in text
     template = (EXAMPLE / "packer" / "jenkins-ha.pkr.hcl").read_text().splitlines()
     assert not [line for line in template if line.strip().startswith("post-processor")]
+
+
+def test_release_pins_the_image_by_digest(tmp_path: Path) -> None:
+    action = tmp_path / "action.yml"
+    shutil.copy(ROOT / "action.yml", action)
+    image = "ghcr.io/owner/hcp-packer-action@sha256:" + "a" * 64
+    script = str(ROOT / "scripts" / "pin-action-image.py")
+    done = subprocess.run([sys.executable, script, str(action), image], check=False)
+    assert done.returncode == 0
+    assert yaml.safe_load(action.read_text())["runs"]["image"] == f"docker://{image}"
+    refused = subprocess.run(
+        [sys.executable, script, str(action), "ghcr.io/x:latest"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert refused.returncode != 0
+    assert "not an image pinned by digest" in refused.stderr

@@ -3,7 +3,8 @@
 #   docker build .                                  # Packer from HashiCorp, signature-checked
 #   docker build --build-arg PACKER_SOURCE=context . # Packer from docker/packer/packer
 #   docker build --build-arg BASE_IMAGE=localhost/debian:bookworm-slim .  # a local base
-ARG BASE_IMAGE=debian:bookworm-slim
+# The official image, pinned by digest (bookworm-slim, multi-arch index); bump it on purpose.
+ARG BASE_IMAGE=debian:bookworm-slim@sha256:78d2f66e0fec9e5a39fb2c72ea5e052b548df75602b5215ed01a17171529f706
 ARG PACKER_SOURCE=release
 
 # ---- Packer, downloaded and verified (SHA256SUMS signature + checksum) ---------------------

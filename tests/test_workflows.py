@@ -127,3 +127,18 @@ def test_release_pins_the_image_by_digest(tmp_path: Path) -> None:
     )
     assert refused.returncode != 0
     assert "not an image pinned by digest" in refused.stderr
+
+
+def test_workflows_and_dependabot_match_github_schemas() -> None:
+    exe = tool("check-jsonschema")
+    for schema, files in (
+        ("vendor.github-workflows", WORKFLOWS + EXAMPLE_WORKFLOWS),
+        ("vendor.dependabot", [ROOT / ".github" / "dependabot.yml"]),
+    ):
+        done = subprocess.run(
+            [exe, "--builtin-schema", schema, *map(str, files)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr

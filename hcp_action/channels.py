@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import structlog
+
 from hcp_action.errors import (
     AlreadyExists,
     ChannelError,
     GuardRefused,
     HcpApiError,
     NotFound,
+    TransportError,
     VersionFailed,
 )
 from hcp_action.hcp.client import HcpPackerClient
 from hcp_action.hcp.models import Channel, Version
 from hcp_action.waiter import check_usable
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +65,41 @@ def read_channel(client: HcpPackerClient, bucket: str, channel: str) -> Channel 
         return None
 
 
+def maybe_applied(exc: Exception) -> bool:
+    """A write that failed this way may still have happened on the server."""
+    if isinstance(exc, TransportError):
+        return True
+    return isinstance(exc, HcpApiError) and (exc.http_status >= 500 or exc.http_status == 429)
+
+
+def _write_once(
+    client: HcpPackerClient, bucket: str, channel: str, fingerprint: str, *, create: bool
+) -> tuple[Channel, bool]:
+    if not create:
+        return client.update_channel(bucket, channel, fingerprint), False
+    try:
+        return client.create_channel(bucket, channel, fingerprint), True
+    except AlreadyExists:
+        # Created since we looked (by someone else, or by our own earlier attempt): update it.
+        return client.update_channel(bucket, channel, fingerprint), False
+
+
+def _write_verified(
+    client: HcpPackerClient, bucket: str, channel: str, fingerprint: str, *, create: bool
+) -> tuple[Channel, bool]:
+    """Write; if the answer was lost, read back, and repeat only if the write did not happen."""
+    try:
+        return _write_once(client, bucket, channel, fingerprint, create=create)
+    except (HcpApiError, TransportError) as exc:
+        if not maybe_applied(exc):
+            raise
+        log.warning("channel write answer lost; reading back", channel=channel, error=str(exc))
+        current = read_channel(client, bucket, channel)
+        if current is not None and current.fingerprint == fingerprint:
+            return current, create
+        return _write_once(client, bucket, channel, fingerprint, create=current is None)
+
+
 def assign(
     client: HcpPackerClient, bucket: str, channel: str, before: Channel | None, version: Version
 ) -> Assignment:
@@ -76,16 +116,10 @@ def assign(
         )
     created = before is None
     try:
-        if before is None:
-            try:
-                after = client.create_channel(bucket, channel, version.fingerprint)
-            except AlreadyExists:
-                # Created by someone else since we looked: update it instead.
-                created = False
-                after = client.update_channel(bucket, channel, version.fingerprint)
-        else:
-            after = client.update_channel(bucket, channel, version.fingerprint)
-    except HcpApiError as exc:
+        after, created = _write_verified(
+            client, bucket, channel, version.fingerprint, create=before is None
+        )
+    except (HcpApiError, TransportError) as exc:
         raise ChannelError(
             f"channel '{channel}' was not set to {version.name} ({version.fingerprint}): "
             f"{exc.message}",

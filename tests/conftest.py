@@ -34,3 +34,10 @@ def sim_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def harness(tmp_path: Path, emulator: Emulator, sim_bin: Path) -> Harness:
     return Harness(tmp_path, emulator, sim_bin)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests import test_fault_matrix  # noqa: PLC0415
+
+    for line in test_fault_matrix.report():
+        terminalreporter.write_line(line)

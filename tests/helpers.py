@@ -133,6 +133,11 @@ class Harness:
         env.update(extra or {})
         return env
 
+    def secrets(self, env: dict[str, str]) -> list[str]:
+        names = ("HCP_CLIENT_SECRET", "INPUT_HCP-CLIENT-SECRET", "INPUT_GITHUB-TOKEN")
+        values = [env[n] for n in names if env.get(n)]
+        return [v for v in [*values, *self.emulator.tokens] if len(v) >= 8]
+
     def packer_calls(self) -> list[dict[str, Any]]:
         if not self.sim_log.exists():
             return []
@@ -164,7 +169,7 @@ class Harness:
             timeout=120,
             check=False,
         )
-        return ActionRun(
+        run = ActionRun(
             returncode=done.returncode,
             stdout=done.stdout,
             stderr=done.stderr,
@@ -172,3 +177,30 @@ class Harness:
             summary=summary.read_text(),
             packer_calls=self.packer_calls()[before:],
         )
+        # Every run, whatever it tests: no secret and no token in anything it printed or wrote.
+        leaked = [s for s in self.secrets(full) if s in run.everything()]
+        assert not leaked, f"secret or token leaked: {[s[:6] + '…' for s in leaked]}"
+        return run
+
+
+def seed(emulator: Emulator, fp: str, channel: str, bucket: str = "jenkins-ha-ami") -> None:
+    """A complete version assigned to `channel`, made in-process with the emulator's rules."""
+    env = emulator.env()
+    org, project = env["HCP_ORGANIZATION_ID"], env["HCP_PROJECT_ID"]
+    reg = emulator.registry
+    with reg.lock:
+        reg.create_bucket(org, project, {"name": bucket})
+        code, _ = reg.create_version(org, project, bucket, {"fingerprint": fp})
+        if code == 200:
+            _, reply = reg.create_build(org, project, bucket, fp, {"component_type": "null.a"})
+            done = {
+                "status": "BUILD_DONE",
+                "platform": "null",
+                "artifacts": [{"external_identifier": "Null", "region": "null"}],
+            }
+            reg.update_build(org, project, bucket, fp, reply["build"]["id"], done, "test")
+        body = {"name": channel, "version_fingerprint": fp}
+        code, _ = reg.create_channel(org, project, bucket, body, "test")
+        if code != 200:
+            mask = {"version_fingerprint": fp, "update_mask": "versionFingerprint"}
+            reg.update_channel(org, project, bucket, channel, mask, "test")

@@ -10,7 +10,7 @@ import pytest
 
 from hcp_action.emulator import Emulator
 from tests.fake_github import FakeGitHub
-from tests.helpers import ActionRun, Harness
+from tests.helpers import ActionRun, Harness, seed
 
 BUCKET = "jenkins-ha-ami"
 
@@ -161,41 +161,6 @@ def test_rollback_by_history_and_by_fingerprint(harness: Harness) -> None:
     forward = act(harness, "rollback", channel="production", **{"version-fingerprint": "fp-3"})
     assert forward.returncode == 0
     assert channel_fp(harness.emulator, "production") == "fp-3"
-
-
-def seed(emulator: Emulator, fp: str, channel: str) -> None:
-    """A complete version assigned to `channel`, made in-process with the emulator's rules."""
-    org, project = _ids(emulator)
-    reg = emulator.registry
-    with reg.lock:
-        reg.create_bucket(org, project, {"name": BUCKET})
-        reg.create_version(org, project, BUCKET, {"fingerprint": fp})
-        _, reply = reg.create_build(org, project, BUCKET, fp, {"component_type": "null.a"})
-        reg.update_build(
-            org,
-            project,
-            BUCKET,
-            fp,
-            reply["build"]["id"],
-            {
-                "status": "BUILD_DONE",
-                "platform": "null",
-                "artifacts": [{"external_identifier": "Null", "region": "null"}],
-            },
-            "test",
-        )
-        code, _ = reg.create_channel(
-            org, project, BUCKET, {"name": channel, "version_fingerprint": fp}, "test"
-        )
-        if code != 200:
-            reg.update_channel(
-                org,
-                project,
-                BUCKET,
-                channel,
-                {"version_fingerprint": fp, "update_mask": "versionFingerprint"},
-                "test",
-            )
 
 
 def test_rollback_pages_history_only_as_far_as_needed(harness: Harness) -> None:

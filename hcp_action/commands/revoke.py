@@ -8,19 +8,40 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hcp_action.artifacts import select
-from hcp_action.channels import Assignment
+from hcp_action.channels import Assignment, maybe_applied
 from hcp_action.commands.common import (
     base_result,
     channel_or_refuse,
     label,
     version_by_fingerprint,
 )
-from hcp_action.errors import ChannelError, GuardRefused, HcpApiError, SelectionError
+from hcp_action.errors import (
+    ChannelError,
+    GuardRefused,
+    HcpApiError,
+    SelectionError,
+    TransportError,
+)
 from hcp_action.hcp.client import HcpPackerClient
+from hcp_action.hcp.models import Version
 from hcp_action.inputs import MANAGED_CHANNEL, Inputs
 from hcp_action.result import Result
 
 DEFAULT_REASON = "Revoked by hcp-packer-action"
+
+
+def _revoke_verified(
+    client: HcpPackerClient, bucket: str, fingerprint: str, reason: str
+) -> Version:
+    try:
+        return client.revoke_version(bucket, fingerprint, reason)
+    except (HcpApiError, TransportError) as exc:
+        if not maybe_applied(exc):
+            raise
+        current = client.get_version(bucket, fingerprint)
+        if current.is_revoked:
+            return current  # it happened; only the answer was lost
+        return client.revoke_version(bucket, fingerprint, reason)
 
 
 def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result:
@@ -76,8 +97,8 @@ def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result
         ]
         return replace(result, guards=guards, plan=tuple(plan))
     try:
-        revoked = client.revoke_version(bucket, version.fingerprint, reason)
-    except HcpApiError as exc:
+        revoked = _revoke_verified(client, bucket, version.fingerprint, reason)
+    except (HcpApiError, TransportError) as exc:
         raise ChannelError(
             f"revocation of {label(version)} was refused: {exc.message}",
             fix="check the service principal may update versions.",

@@ -6,6 +6,7 @@ Runs in a thread (tests, `with Emulator() as emu:`) or as `python -m hcp_action.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import secrets
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Self
@@ -53,11 +55,16 @@ class Fault:
     delay: float = 0.0
     reset: bool = False
     times: int = 1  # how many requests it hits; -1 for all
+    agent: str = ""  # a regex searched in the User-Agent (e.g. only the action, not Packer)
+    # A concurrent writer: right after this channel write, another run sets the channel to
+    # this fingerprint, and the answer shows it (HCP has no compare-and-set).
+    race: str = ""
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, agent: str = "") -> bool:
         return (
             (self.method in {"*", method})
             and bool(re.search(self.path, path))
+            and bool(re.search(self.agent, agent))
             and (self.times != 0)
         )
 
@@ -207,10 +214,10 @@ class Emulator:
             if r["method"] != "GET" and not r["path"].endswith("/oauth2/token")
         ]
 
-    def _take_fault(self, method: str, path: str) -> Fault | None:
+    def _take_fault(self, method: str, path: str, agent: str = "") -> Fault | None:
         with self._log_lock:
             for fault in self.faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, agent):
                     if fault.times > 0:
                         fault.times -= 1
                     return fault
@@ -427,6 +434,12 @@ class Emulator:
             return status(12, f"method {method} not implemented for {path}")
         return status(5, f"no route for {path}")
 
+    def race(self, path: str, headers: dict[str, str], fingerprint: str) -> Reply:
+        """Another writer sets the channel just after our PATCH; answer with what it holds."""
+        body = {"version_fingerprint": fingerprint, "update_mask": "versionFingerprint"}
+        self.dispatch("PATCH", path, {}, body, headers)
+        return self.dispatch("GET", path, {}, {}, headers)
+
     def control(self, method: str, path: str, body: Json) -> Reply:
         if path == "/__/requests":
             if method == "DELETE":
@@ -462,7 +475,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if path.startswith("/__/"):
                 self._send(*emulator.control(self.command, path, _json(raw)))
                 return
-            fault = emulator._take_fault(self.command, path)  # noqa: SLF001
+            agent = self.headers.get("User-Agent", "")
+            fault = emulator._take_fault(self.command, path, agent)  # noqa: SLF001
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.reset:
@@ -490,8 +504,12 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 reply, extra = emulator.exchange_token(_json(raw)), {}
             else:
                 reply, extra = emulator.dispatch(self.command, path, query, _json(raw), headers), {}
+                if fault and fault.race and self.command == "PATCH" and reply[0] == HTTPStatus.OK:
+                    reply = emulator.race(path, headers, fault.race)
             self._log(path, query, raw, reply[0], reply[1])
-            self._send(*reply, extra=extra)
+            # A client that gave up (a timeout fault) finds the request processed all the same.
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self._send(*reply, extra=extra)
 
         def _log(
             self, path: str, query: dict[str, str], raw: bytes, code: int, response: Json | None

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hcp_action.emulator import Emulator
+from hcp_action.emulator import Emulator, Fault
 from tests.fake_github import FakeGitHub
 from tests.helpers import ActionRun, Harness, seed
 
@@ -353,3 +353,16 @@ def test_rollback_reads_a_second_page_when_needed(harness: Harness) -> None:
     assert run.outputs["version-fingerprint"] == "fp-04"
     history = [r for r in harness.emulator.registry_requests() if r["path"].endswith("/history")]
     assert len(history) == 2
+
+
+def test_racing_writer_is_detected(harness: Harness) -> None:
+    """Another run sets the channel right after ours: the returned channel shows it, we fail."""
+    seed(harness.emulator, "fp-a", "dev")
+    seed(harness.emulator, "fp-b", "other")
+    seed(harness.emulator, "fp-c", "staging")
+    harness.emulator.add_fault(Fault(method="PATCH", path="/channels/staging$", race="fp-b"))
+    run = act(harness, "promote", channel="staging", **{"from-channel": "dev"})
+    assert run.returncode == 1
+    assert any("now holds 'fp-b', not fp-a" in e and "another run" in e for e in run.errors)
+    assert run.outputs == {}
+    assert channel_fp(harness.emulator, "staging") == "fp-b"  # the later writer won, as on HCP

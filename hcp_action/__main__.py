@@ -29,6 +29,7 @@ _SECRET_SOURCES = (
     "HCP_CLIENT_SECRET",
     "INPUT_GITHUB-TOKEN",
     "INPUT_GITHUB_TOKEN",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
 )
 
 
@@ -68,8 +69,12 @@ def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Workflow) ->
     from hcp_action.packer.runner import PackerRunner  # noqa: PLC0415
 
     endpoints = Endpoints.from_environ(environ)
-    credentials = creds.resolve(inputs)
-    workflow.add_mask(credentials.client_secret.reveal())
+    credentials = creds.resolve(inputs, environ)
+    if isinstance(credentials, creds.ServicePrincipal):
+        workflow.add_mask(credentials.client_secret.reveal())
+    else:
+        for value in credentials.secrets():
+            workflow.add_mask(value)
     plan = build.preflight(inputs, environ) if inputs.command is Command.BUILD else None
 
     packer = PackerRunner(workflow=workflow)

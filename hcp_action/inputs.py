@@ -255,12 +255,26 @@ def parse(environ: Mapping[str, str]) -> Inputs:
     )
 
     # Credentials: the input wins, the HCP_* environment is the fallback (as the Go SDK reads it).
-    client_id = _optional(environ, "hcp-client-id") or environ.get("HCP_CLIENT_ID") or None
-    secret_raw = _optional(environ, "hcp-client-secret") or environ.get("HCP_CLIENT_SECRET")
+    wip = _optional(environ, "hcp-workload-identity-provider")
+    id_input = _optional(environ, "hcp-client-id")
+    secret_input = _optional(environ, "hcp-client-secret")
+    if wip and (id_input or secret_input):
+        raise InputError(
+            "hcp-workload-identity-provider",
+            "cannot be combined with hcp-client-id/hcp-client-secret",
+            fix="use OIDC or a client secret, not both.",
+        )
+    # Under OIDC the HCP_CLIENT_* environment is not a fallback: the explicit choice wins.
+    env_id, env_secret = (
+        ("", "")
+        if wip
+        else (environ.get("HCP_CLIENT_ID", ""), environ.get("HCP_CLIENT_SECRET", ""))
+    )
+    client_id = id_input or env_id or None
+    secret_raw = secret_input or env_secret
     client_secret = Secret(secret_raw) if secret_raw else None
     org = _optional(environ, "hcp-organization-id") or environ.get("HCP_ORGANIZATION_ID", "")
     project = _optional(environ, "hcp-project-id") or environ.get("HCP_PROJECT_ID", "")
-    wip = _optional(environ, "hcp-workload-identity-provider")
     cred_file_raw = environ.get("HCP_CRED_FILE") or None
     token_raw = _optional(environ, "github-token")
     github_token = Secret(token_raw) if token_raw else None
@@ -324,12 +338,7 @@ def _check_credentials(inputs: Inputs) -> None:
                 fix="use iam/project/<id>/service-principal/<name>/"
                 "workload-identity-provider/<name>.",
             )
-        raise InputError(
-            "hcp-workload-identity-provider",
-            "OIDC exchange is not available in this release yet",
-            fix="use hcp-client-id/hcp-client-secret, or an HCP_CRED_FILE of the "
-            "service-principal kind.",
-        )
+        return  # OIDC: the GitHub side is checked when credentials are resolved
     if inputs.client_secret and not inputs.client_id:
         raise InputError(
             "hcp-client-id",
@@ -346,7 +355,8 @@ def _check_credentials(inputs: Inputs) -> None:
         raise InputError(
             "hcp-client-id",
             "no HCP credentials were given",
-            fix="set hcp-client-id and hcp-client-secret (from secrets), or HCP_CRED_FILE.",
+            fix="set hcp-client-id and hcp-client-secret (from secrets), "
+            "hcp-workload-identity-provider (OIDC), or HCP_CRED_FILE.",
         )
     if inputs.client_id is not None and not ID_RE.fullmatch(inputs.client_id):
         raise InputError(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+from urllib.parse import parse_qsl, urlsplit
 
 
 class FakeGitHub:
@@ -14,6 +16,9 @@ class FakeGitHub:
         self.requests: list[dict[str, Any]] = []
         self.deny_status = 0  # answer every write with this status (e.g. 403)
         self.deployments: dict[int, dict[str, Any]] = {}
+        self.oidc_request_token = "oidc-request-token-0123456789"
+        self.issued_jwts: list[str] = []
+        self.audiences: list[str] = []
         self.statuses: dict[int, list[dict[str, Any]]] = {}
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -47,6 +52,29 @@ class FakeGitHub:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                """The runner's OIDC token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL)."""
+                split = urlsplit(self.path)
+                query = dict(parse_qsl(split.query))
+                fake.requests.append(
+                    {
+                        "method": "GET",
+                        "path": split.path,
+                        "query": query,
+                        "auth": self.headers.get("Authorization", ""),
+                    }
+                )
+                if split.path != "/_apis/token":
+                    self._reply(404, {"message": "Not Found"})
+                    return
+                if self.headers.get("Authorization", "") != f"bearer {fake.oidc_request_token}":
+                    self._reply(401, {"message": "bad request token"})
+                    return
+                jwt = f"eyJhbGciOiJSUzI1NiJ9.{secrets.token_urlsafe(24)}.sig"
+                fake.issued_jwts.append(jwt)
+                fake.audiences.append(query.get("audience", ""))
+                self._reply(200, {"count": 1, "value": jwt})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

@@ -7,6 +7,7 @@ import pytest
 from tests.helpers import Harness
 
 TEMPLATE = {"template": "jenkins.pkr.hcl"}
+WIP = "iam/project/p1/service-principal/sp1/workload-identity-provider/github"
 
 # (inputs, extra env, env to drop, the input the error must name, a word of the fix)
 CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str]] = [
@@ -199,17 +200,28 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str
     ("no fingerprint source", TEMPLATE, {}, ("GITHUB_SHA",), "'version-fingerprint'", "explicitly"),
     ("region typo", {**TEMPLATE, "region": "us east 1"}, {}, (), "'region'", "us-east-1"),
     (
-        "unsupported workload identity",
-        {
-            **TEMPLATE,
-            "hcp-workload-identity-provider": (
-                "iam/project/p/service-principal/s/workload-identity-provider/w"
-            ),
-        },
+        "oidc without id-token permission",
+        {**TEMPLATE, "hcp-workload-identity-provider": WIP},
+        {},
+        ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"),
+        "'hcp-workload-identity-provider'",
+        "id-token: write",
+    ),
+    (
+        "oidc and a client secret",
+        {**TEMPLATE, "hcp-workload-identity-provider": WIP, "hcp-client-secret": "x" * 10},
         {},
         (),
         "'hcp-workload-identity-provider'",
-        "service-principal",
+        "not both",
+    ),
+    (
+        "bad workload provider name",
+        {**TEMPLATE, "hcp-workload-identity-provider": "my-provider"},
+        {},
+        (),
+        "'hcp-workload-identity-provider'",
+        "iam/project/",
     ),
 ]
 

@@ -18,7 +18,8 @@ from hcp_action.errors import (
     VersionFailed,
 )
 from hcp_action.hcp.client import HcpPackerClient
-from hcp_action.hcp.credentials import ServicePrincipal
+from hcp_action.hcp.credentials import Credentials
+from hcp_action.hcp.credfile import packer_credentials
 from hcp_action.hcp.models import Version
 from hcp_action.inputs import NAME_RE, Inputs
 from hcp_action.packer import template
@@ -88,7 +89,7 @@ def run(
     *,
     client: HcpPackerClient,
     packer: PackerRunner,
-    credentials: ServicePrincipal,
+    credentials: Credentials,
     environ: Mapping[str, str],
 ) -> Result:
     bucket, fp = plan.bucket, plan.fingerprint
@@ -174,22 +175,30 @@ def _run_packer(
     *,
     client: HcpPackerClient,
     packer: PackerRunner,
-    credentials: ServicePrincipal,
+    credentials: Credentials,
     environ: Mapping[str, str],
     resumed: bool,
 ) -> Version:
-    env = packer_environment(
-        environ,
-        PackerEnv(
-            client_id=credentials.client_id,
-            client_secret=credentials.client_secret.reveal(),
-            organization_id=inputs.organization_id,
-            project_id=inputs.project_id,
-            bucket=plan.bucket,
-            fingerprint=plan.fingerprint,
-            github_token=inputs.github_token.reveal() if inputs.github_token else None,
-        ),
-    )
+    with packer_credentials(credentials, environ) as credential_env:
+        env = packer_environment(
+            environ,
+            PackerEnv(
+                credentials=credential_env,
+                organization_id=inputs.organization_id,
+                project_id=inputs.project_id,
+                bucket=plan.bucket,
+                fingerprint=plan.fingerprint,
+                github_token=inputs.github_token.reveal() if inputs.github_token else None,
+            ),
+        )
+        _packer_init_build(inputs, plan, packer=packer, env=env, resumed=resumed)
+    # Exit 0 proves nothing about the registry: read the version back.
+    return wait_complete(client, plan.bucket, plan.fingerprint, timeout=inputs.wait_timeout)
+
+
+def _packer_init_build(
+    inputs: Inputs, plan: BuildPlan, *, packer: PackerRunner, env: dict[str, str], resumed: bool
+) -> None:
     target = str(inputs.template)
     code = packer.run(["init", target], env=env, cwd=inputs.working_directory, title="packer init")
     if code != 0:
@@ -215,5 +224,3 @@ def _run_packer(
             f"packer build exited {code}; no channel was changed",
             fix=f"read the log above; re-running the job resumes version {plan.fingerprint}.",
         )
-    # Exit 0 proves nothing about the registry: read the version back.
-    return wait_complete(client, plan.bucket, plan.fingerprint, timeout=inputs.wait_timeout)

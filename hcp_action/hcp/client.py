@@ -10,8 +10,8 @@ from urllib.parse import quote
 import httpx
 
 from hcp_action.errors import TransportError, api_error
-from hcp_action.hcp.auth import USER_AGENT, ServicePrincipalAuth
-from hcp_action.hcp.credentials import ServicePrincipal
+from hcp_action.hcp.auth import USER_AGENT, HcpAuth
+from hcp_action.hcp.credentials import Credentials
 from hcp_action.hcp.endpoints import Endpoints
 from hcp_action.hcp.models import Channel, HistoryEntry, HistoryPage, Version
 from hcp_action.hcp.retry import RetryConfig, send
@@ -26,7 +26,7 @@ class HcpPackerClient:
         self,
         *,
         endpoints: Endpoints,
-        credentials: ServicePrincipal,
+        credentials: Credentials,
         organization_id: str,
         project_id: str,
         retry: RetryConfig,
@@ -34,7 +34,7 @@ class HcpPackerClient:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._retry = retry
-        self._auth = ServicePrincipalAuth(
+        self._auth = HcpAuth(
             credentials=credentials,
             endpoints=endpoints,
             retry=retry,

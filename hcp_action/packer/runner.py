@@ -28,8 +28,7 @@ _DROP = ("HCP_PACKER_REGISTRY",)
 
 @dataclass(frozen=True, slots=True)
 class PackerEnv:
-    client_id: str
-    client_secret: str
+    credentials: dict[str, str]  # HCP_CLIENT_ID/SECRET, or HCP_CRED_FILE
     organization_id: str
     project_id: str
     bucket: str
@@ -39,10 +38,11 @@ class PackerEnv:
 
 def packer_environment(base: Mapping[str, str], hcp: PackerEnv) -> dict[str, str]:
     env = {k: v for k, v in base.items() if not k.startswith("INPUT_") and k not in _DROP}
+    for name in ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_CRED_FILE"):
+        env.pop(name, None)  # exactly one identity reaches Packer: ours
+    env.update(hcp.credentials)
     env.update(
         {
-            "HCP_CLIENT_ID": hcp.client_id,
-            "HCP_CLIENT_SECRET": hcp.client_secret,
             "HCP_ORGANIZATION_ID": hcp.organization_id,
             "HCP_PROJECT_ID": hcp.project_id,
             "HCP_PACKER_BUCKET_NAME": hcp.bucket,

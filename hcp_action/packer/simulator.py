@@ -68,6 +68,7 @@ def _log_invocation(argv: list[str], env: Mapping[str, str]) -> None:
         "HCP_AUTH_URL",
         "CHECKPOINT_DISABLE",
         "HCP_PACKER_REGISTRY",
+        "HCP_CRED_FILE",
     )
     record = {
         "argv": argv,
@@ -81,8 +82,30 @@ def _log_invocation(argv: list[str], env: Mapping[str, str]) -> None:
         handle.write(json.dumps(record) + "\n")
 
 
+def _subject_token(workload: dict[str, Any]) -> str:
+    if "url" in workload:
+        source = workload["url"]
+        answer = httpx.get(source["url"], headers=source.get("headers") or {}, timeout=30)
+        answer.raise_for_status()
+        text = answer.text
+    elif "file" in workload:
+        source = workload["file"]
+        text = Path(source["path"]).read_text(encoding="utf-8")
+    else:
+        source = workload["token"]
+        text = source["token"]
+    if source.get("format_type") == "json":
+        value: Any = json.loads(text)
+        for key in source["subject_cred_pointer"].lstrip("/").split("/"):
+            value = value[key]
+        text = value
+    return str(text).strip()
+
+
 class Hcp:
-    """Just enough of hcp-sdk-go: endpoints from HCP_*, a client-credentials token."""
+    """Just enough of hcp-sdk-go: endpoints from HCP_*, a token from client credentials or an
+    HCP_CRED_FILE (service principal, or workload identity with a url/file/token source).
+    Unlike the SDK, which always uses https for the exchange, it follows HCP_API_TLS."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         address = env.get("HCP_API_ADDRESS", "api.cloud.hashicorp.com:443")
@@ -96,14 +119,31 @@ class Hcp:
             timeout=30,
             headers={"X-HCP-Source-Channel": f"packer/{VERSION} simulated", "User-Agent": AGENT},
         )
-        token = httpx.post(
-            f"{auth.scheme}://{auth.netloc}/oauth2/token",
-            auth=(env.get("HCP_CLIENT_ID", ""), env.get("HCP_CLIENT_SECRET", "")),
-            data={"grant_type": "client_credentials", "audience": "https://api.hashicorp.cloud"},
-            verify=env.get("HCP_AUTH_TLS") != "insecure",
-            timeout=30,
-            headers={"User-Agent": AGENT},
-        )
+        client_id, secret = env.get("HCP_CLIENT_ID", ""), env.get("HCP_CLIENT_SECRET", "")
+        workload: dict[str, Any] = {}
+        if not (client_id and secret) and env.get("HCP_CRED_FILE"):
+            cred = json.loads(Path(env["HCP_CRED_FILE"]).read_text(encoding="utf-8"))
+            if cred.get("scheme") == "workload":
+                workload = cred["workload"]
+            else:
+                client_id, secret = cred["oauth"]["client_id"], cred["oauth"]["client_secret"]
+        if workload:
+            token = self.http.post(
+                f"/2019-12-10/{workload['provider_resource_name']}/exchange-token",
+                json={"jwt_token": _subject_token(workload)},
+            )
+        else:
+            token = httpx.post(
+                f"{auth.scheme}://{auth.netloc}/oauth2/token",
+                auth=(client_id, secret),
+                data={
+                    "grant_type": "client_credentials",
+                    "audience": "https://api.hashicorp.cloud",
+                },
+                verify=env.get("HCP_AUTH_TLS") != "insecure",
+                timeout=30,
+                headers={"User-Agent": AGENT},
+            )
         if token.status_code != httpx.codes.OK:
             raise SimError(f"HCP: authentication failed: {token.status_code} {token.text}")
         self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"

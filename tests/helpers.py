@@ -185,22 +185,4 @@ class Harness:
 
 def seed(emulator: Emulator, fp: str, channel: str, bucket: str = "jenkins-ha-ami") -> None:
     """A complete version assigned to `channel`, made in-process with the emulator's rules."""
-    env = emulator.env()
-    org, project = env["HCP_ORGANIZATION_ID"], env["HCP_PROJECT_ID"]
-    reg = emulator.registry
-    with reg.lock:
-        reg.create_bucket(org, project, {"name": bucket})
-        code, _ = reg.create_version(org, project, bucket, {"fingerprint": fp})
-        if code == 200:
-            _, reply = reg.create_build(org, project, bucket, fp, {"component_type": "null.a"})
-            done = {
-                "status": "BUILD_DONE",
-                "platform": "null",
-                "artifacts": [{"external_identifier": "Null", "region": "null"}],
-            }
-            reg.update_build(org, project, bucket, fp, reply["build"]["id"], done, "test")
-        body = {"name": channel, "version_fingerprint": fp}
-        code, _ = reg.create_channel(org, project, bucket, body, "test")
-        if code != 200:
-            mask = {"version_fingerprint": fp, "update_mask": "versionFingerprint"}
-            reg.update_channel(org, project, bucket, channel, mask, "test")
+    emulator.seed(bucket, fp, channel)

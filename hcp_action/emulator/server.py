@@ -357,6 +357,41 @@ class Emulator:
         """Registry routes as (method, spec path template): checked against the spec by a test."""
         return [(r.method, r.template) for r in self.routes]
 
+    def seed(
+        self,
+        bucket: str,
+        fingerprint: str,
+        channel: str = "",
+        component: str = "null.a",
+        artifacts: tuple[tuple[str, str], ...] = (("null", "Null"),),
+    ) -> None:
+        """A complete version (and optionally a channel on it), made in-process by the same
+        rules a real build goes through. For tests, the demo and the benchmark."""
+        env = self.env()
+        org, project = env["HCP_ORGANIZATION_ID"], env["HCP_PROJECT_ID"]
+        reg = self.registry
+        with reg.lock:
+            reg.create_bucket(org, project, {"name": bucket})
+            code, _ = reg.create_version(org, project, bucket, {"fingerprint": fingerprint})
+            if code == HTTPStatus.OK:
+                _, reply = reg.create_build(
+                    org, project, bucket, fingerprint, {"component_type": component}
+                )
+                done = {
+                    "status": "BUILD_DONE",
+                    "platform": component.split(".", maxsplit=1)[0],
+                    "artifacts": [{"region": r, "external_identifier": i} for r, i in artifacts],
+                }
+                reg.update_build(
+                    org, project, bucket, fingerprint, reply["build"]["id"], done, "seed"
+                )
+            if channel:
+                body = {"name": channel, "version_fingerprint": fingerprint}
+                code, _ = reg.create_channel(org, project, bucket, body, "seed")
+                if code != HTTPStatus.OK:
+                    mask = {"version_fingerprint": fingerprint, "update_mask": "versionFingerprint"}
+                    reg.update_channel(org, project, bucket, channel, mask, "seed")
+
     # ---- auth ----------------------------------------------------------------------------
     def issue_token(self) -> Json:
         token = f"emu-{secrets.token_urlsafe(24)}"

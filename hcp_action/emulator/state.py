@@ -277,6 +277,8 @@ class Registry:
                 updated_at=now(),
             )
             version["_rollback"] = not body.get("disable_rollback_channels")
+            # Pending revocations are tracked so reads need not scan every version.
+            bucket.setdefault("_scheduled", []).append(fingerprint)
             self._apply_schedule(bucket, version)
         elif body.get("complete"):
             return status(9, "versions are completed by their builds")
@@ -288,6 +290,9 @@ class Registry:
             return
         if parse_time(revoke_at) <= datetime.now(UTC):
             version["status"] = "VERSION_REVOKED"
+            scheduled = bucket.get("_scheduled", [])
+            if version["fingerprint"] in scheduled:
+                scheduled.remove(version["fingerprint"])
             if version.pop("_rollback", True):
                 self._move_channels_off(bucket, version["fingerprint"])
 
@@ -487,8 +492,8 @@ class Registry:
 
     def _channel(self, org: str, project: str, name: str, channel_name: str) -> tuple[Json, Json]:
         bucket = self._need_bucket(org, project, name)
-        for version in list(bucket["versions"].values()):
-            self._apply_schedule(bucket, version)
+        for fingerprint in list(bucket.get("_scheduled", [])):
+            self._apply_schedule(bucket, bucket["versions"][fingerprint])
         channel = bucket["channels"].get(channel_name)
         if channel is None:
             raise Refusal(5, f"channel {channel_name!r} not found")

@@ -216,6 +216,22 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str
         "not both",
     ),
     (
+        "workflow command in bucket",
+        {**TEMPLATE, "bucket": "a::add-mask::b"},
+        {},
+        (),
+        "'bucket'",
+        "3 to 36",
+    ),
+    (
+        "workflow command in component",
+        {**TEMPLATE, "component": "::set-output name=x::y"},
+        {},
+        (),
+        "'component'",
+        "amazon-ebs.jenkins",
+    ),
+    (
         "bad workload provider name",
         {**TEMPLATE, "hcp-workload-identity-provider": "my-provider"},
         {},

@@ -56,6 +56,7 @@ RUN python3 -m venv /opt/venv \
  && rm /tmp/requirements.lock \
  && /opt/venv/bin/python -c "import io, hcl2; hcl2.load(io.StringIO('a = 1'))"
 COPY --from=packer /out/packer /usr/local/bin/packer
+COPY docker/hcp-packer-action /usr/local/bin/hcp-packer-action
 COPY entrypoint.py /action/entrypoint.py
 COPY hcp_action /action/hcp_action
 # GitHub runs container actions as root with /github/workspace as the working directory.

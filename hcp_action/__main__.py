@@ -13,11 +13,12 @@ from types import FrameType
 
 import structlog
 
-from hcp_action import deployments, outputs, summary
+from hcp_action import deployments
 from hcp_action import log as logging_setup
 from hcp_action.deployments import Change
 from hcp_action.errors import ActionError, Cancelled, ChannelError
 from hcp_action.inputs import Command, Inputs, parse
+from hcp_action.reporter import Reporter
 from hcp_action.result import Result
 from hcp_action.workflow import Workflow
 
@@ -37,29 +38,29 @@ def _command_name(environ: Mapping[str, str]) -> str:
     return (environ.get("INPUT_COMMAND") or "build").strip()[:32] or "build"
 
 
-def run(environ: Mapping[str, str], workflow: Workflow) -> int:
+def run(environ: Mapping[str, str], workflow: Reporter, *, colors: bool = False) -> int:
     # Mask what we were handed before any line of ours can print it.
     for name in _SECRET_SOURCES:
         workflow.add_mask(environ.get(name, "").strip())
-    logging_setup.configure(lambda: workflow.masked, debug=environ.get("RUNNER_DEBUG") == "1")
+    logging_setup.configure(
+        lambda: workflow.masked, debug=environ.get("RUNNER_DEBUG") == "1", colors=colors
+    )
     command = _command_name(environ)
     try:
         inputs = parse(environ)
         result = _dispatch(inputs, environ, workflow)
     except ActionError as exc:
-        workflow.error(exc.render(), title=exc.title)
-        workflow.add_summary(summary.render_failure(exc, command))
+        workflow.report_failure(exc, command)
         return exc.exit_code
     except KeyboardInterrupt:
-        exc2 = Cancelled("the run was interrupted")
-        workflow.error(exc2.render(), title=exc2.title)
-        return exc2.exit_code
-    workflow.set_outputs(outputs.render(result))
-    workflow.add_summary(summary.render(result))
+        cancelled = Cancelled("the run was interrupted")
+        workflow.report_failure(cancelled, command)
+        return cancelled.exit_code
+    workflow.report(result)
     return 0
 
 
-def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Workflow) -> Result:
+def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Reporter) -> Result:
     # Imports here keep start-up small for the paths that do not need them.
     from hcp_action.commands import build, lookup, promote, revoke, rollback  # noqa: PLC0415
     from hcp_action.hcp import credentials as creds  # noqa: PLC0415
@@ -171,15 +172,25 @@ def _failed_change(inputs: Inputs, exc: ChannelError) -> Change:
 
 
 def _record(
-    inputs: Inputs, environ: Mapping[str, str], workflow: Workflow, changes: list[Change]
+    inputs: Inputs, environ: Mapping[str, str], workflow: Reporter, changes: list[Change]
 ) -> None:
     token = inputs.github_token.reveal() if inputs.github_token else ""
     count = deployments.record(changes, token=token, environ=environ, workflow=workflow)
     logger.info("deployments recorded", count=count)
 
 
+def reporter_for(environ: Mapping[str, str], *, json_output: bool = False) -> Reporter:
+    """The runtime decides: workflow commands inside GitHub Actions, plain text elsewhere."""
+    if environ.get("GITHUB_ACTIONS") == "true":
+        return Workflow.from_environ(environ)
+    from hcp_action.console import Console  # noqa: PLC0415
+
+    return Console.for_terminal(environ, json_output=json_output)
+
+
 def main() -> int:
-    return run(os.environ, Workflow.from_environ(os.environ))
+    reporter = reporter_for(os.environ)
+    return run(os.environ, reporter, colors=getattr(reporter, "colors", False))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import structlog
 
 from hcp_action.artifacts import Selection
-from hcp_action.workflow import Workflow
+from hcp_action.reporter import Reporter
 
 log = structlog.get_logger(__name__)
 PRODUCTION_NAMES = frozenset({"production", "prod"})
@@ -34,7 +34,7 @@ class Change:
 
 
 def record(
-    changes: list[Change], *, token: str, environ: Mapping[str, str], workflow: Workflow
+    changes: list[Change], *, token: str, environ: Mapping[str, str], workflow: Reporter
 ) -> int:
     """Create one deployment (and its status) per change; returns how many were recorded."""
     if not changes:

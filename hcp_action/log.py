@@ -32,13 +32,15 @@ def _redactor(secrets: Callable[[], Iterable[str]]) -> structlog.types.Processor
     return redact
 
 
-def configure(secrets: Callable[[], Iterable[str]], *, debug: bool = False) -> None:
+def configure(
+    secrets: Callable[[], Iterable[str]], *, debug: bool = False, colors: bool = False
+) -> None:
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=True),
             _redactor(secrets),
-            structlog.dev.ConsoleRenderer(colors=False),
+            structlog.dev.ConsoleRenderer(colors=colors),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.DEBUG if debug else logging.INFO

@@ -14,6 +14,7 @@ from hcp_action.hcp.models import BuildStatus, Version, VersionStatus
 log = structlog.get_logger(__name__)
 FIRST_INTERVAL = 0.25
 MAX_INTERVAL = 1.0  # completion must be noticed within a second
+PROGRESS_EVERY = 5.0
 
 
 def check_usable(version: Version) -> None:
@@ -52,6 +53,7 @@ def wait_complete(
 ) -> Version:
     deadline = clock() + timeout
     interval = FIRST_INTERVAL
+    next_progress = PROGRESS_EVERY
     last: Version | None = None
     while True:
         try:
@@ -89,6 +91,14 @@ def wait_complete(
                 f"version {fingerprint} did not complete within {timeout:g} s ({state})",
                 fix="raise wait-timeout, or re-run the job to resume the version.",
             )
-        log.debug("waiting for version", fingerprint=fingerprint, sleep=interval)
+        waited = timeout - remaining
+        if waited >= next_progress:  # a line every few seconds, for people watching
+            log.info(
+                "waiting for the registry",
+                fingerprint=fingerprint,
+                waited=round(waited),
+                state=last.status.value if last else "not created",
+            )
+            next_progress += PROGRESS_EVERY
         sleep(min(interval, remaining))
         interval = min(interval * 1.5, MAX_INTERVAL)

@@ -7,7 +7,11 @@ import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from hcp_action.errors import ActionError
+    from hcp_action.result import Result
 
 
 def _escape_data(value: str) -> str:
@@ -110,3 +114,15 @@ class Workflow:
             return
         with self._summary_file.open("a", encoding="utf-8") as handle:
             handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
+
+    def report(self, result: Result) -> None:
+        from hcp_action import outputs, summary  # noqa: PLC0415 - avoids an import cycle
+
+        self.set_outputs(outputs.render(result))
+        self.add_summary(summary.render(result))
+
+    def report_failure(self, error: ActionError, command: str) -> None:
+        from hcp_action import summary  # noqa: PLC0415
+
+        self.error(error.render(), title=error.title)
+        self.add_summary(summary.render_failure(error, command))

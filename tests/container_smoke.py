@@ -3,6 +3,7 @@ against the emulator on loopback; check its outputs. Used by .ci/container-smoke
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,13 @@ from tests.helpers import JENKINS_TEMPLATE, SHA, parse_outputs
 
 def run_container(
     image: str, env: dict[str, str], workspace: Path, files: Path
+) -> subprocess.CompletedProcess[str]:
+    entry = ["/usr/bin/tini", "--", "/opt/venv/bin/python", "/action/entrypoint.py"]
+    return run_command(image, env, workspace, files, entry)
+
+
+def run_command(
+    image: str, env: dict[str, str], workspace: Path, files: Path, command: list[str]
 ) -> subprocess.CompletedProcess[str]:
     ctr = subprocess.run(
         ["buildah", "from", image], capture_output=True, text=True, check=True
@@ -34,9 +42,8 @@ def run_container(
         ]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
-        entry = ["/usr/bin/tini", "--", "/opt/venv/bin/python", "/action/entrypoint.py"]
         return subprocess.run(
-            [*args, ctr, "--", *entry], capture_output=True, text=True, timeout=300, check=False
+            [*args, ctr, "--", *command], capture_output=True, text=True, timeout=300, check=False
         )
     finally:
         subprocess.run(["buildah", "rm", ctr], capture_output=True, check=False)
@@ -93,7 +100,28 @@ def main(image: str) -> int:
         if bad.returncode != 2 or "::error title=Invalid input::" not in bad.stdout:
             print(f"container smoke FAILED: bad input gave exit {bad.returncode}")
             return 1
-        print("container smoke: PASSED (build to dev, outputs checked; bad input refused)")
+        cli = run_command(
+            image,
+            {k: v for k, v in env.items() if k != "GITHUB_ACTIONS"},
+            workspace,
+            files,
+            [
+                "hcp-packer-action",
+                "lookup",
+                "--bucket",
+                "jenkins-ha-ami",
+                "--channel",
+                "dev",
+                "--json",
+            ],
+        )
+        if cli.returncode != 0 or json.loads(cli.stdout)["ami-id"] != outputs["ami-id"]:
+            print(f"container smoke FAILED: the CLI lookup gave {cli.returncode}: {cli.stdout}")
+            return 1
+        print(
+            "container smoke: PASSED (build to dev, outputs checked; bad input refused; "
+            "CLI lookup agrees)"
+        )
         return 0
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import structlog
 
 from hcp_action.errors import ActionError, Cancelled
-from hcp_action.workflow import Workflow
+from hcp_action.reporter import Reporter
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +57,7 @@ def packer_environment(base: Mapping[str, str], hcp: PackerEnv) -> dict[str, str
 
 
 class PackerRunner:
-    def __init__(self, *, workflow: Workflow, executable: str = "packer") -> None:
+    def __init__(self, *, workflow: Reporter, executable: str = "packer") -> None:
         self._workflow = workflow
         self._executable = executable
         self._process: subprocess.Popen[str] | None = None

@@ -1,0 +1,242 @@
+"""The command-line tool end to end against the emulator: every command, human and --json
+output, the action's bad-input cases, and no workflow command outside GitHub Actions."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hcp_action.cli import _parser
+from tests.helpers import ROOT, Harness, seed
+from tests.test_inputs import CASES
+
+BUCKET = "jenkins-ha-ami"
+WORKFLOW_COMMAND = re.compile(r"^\s*::[a-z-]+")  # the runner acts only on a line start
+
+
+@dataclass
+class CliRun:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def cli(
+    harness: Harness, *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
+) -> CliRun:
+    full = harness.env(env)
+    full.pop("GITHUB_ACTIONS")  # a laptop, GitLab or Jenkins: not GitHub Actions
+    output = harness.tmp / "github-output"
+    full["GITHUB_OUTPUT"] = str(output)  # must stay untouched outside GitHub Actions
+    for name in drop:
+        full.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "hcp_action.cli", *args],
+        env=full,
+        cwd=harness.workspace,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    run = CliRun(done.returncode, done.stdout, done.stderr)
+    for text in (run.stdout, run.stderr):
+        for line in text.splitlines():
+            assert not WORKFLOW_COMMAND.search(line), line
+        for secret in harness.secrets(full):
+            assert secret not in text
+    assert not output.exists()
+    return run
+
+
+def test_build_promote_rollback_lookup_revoke_human(harness: Harness) -> None:
+    built = cli(harness, "build", "--template", "jenkins.pkr.hcl", "--channel", "dev")
+    assert built.returncode == 0, built.stderr
+    assert "channel      dev: (none) → v1" in built.stdout
+    assert "us-west-2" in built.stdout
+    assert "==> packer build" in built.stderr  # Packer's output goes to stderr
+    second = cli(
+        harness,
+        "build",
+        "--template",
+        "jenkins.pkr.hcl",
+        "--channel",
+        "dev",
+        "--version-fingerprint",
+        "second-1",
+    )
+    assert "dev: v1" in second.stdout
+    assert "→ v2 second-1" in second.stdout
+    promoted = cli(
+        harness, "promote", "--bucket", BUCKET, "--from-channel", "dev", "--channel", "production"
+    )
+    assert promoted.returncode == 0, promoted.stderr
+    assert "production: (none) → v2 second-1 (created)" in promoted.stdout
+    rolled = cli(harness, "rollback", "--bucket", BUCKET, "--channel", "dev")
+    assert rolled.returncode == 0, rolled.stderr
+    assert "dev: v2 second-1 → v1" in rolled.stdout
+    looked = cli(
+        harness, "lookup", "--bucket", BUCKET, "--channel", "production", "--region", "us-west-2"
+    )
+    starred = [line for line in looked.stdout.splitlines() if line.endswith(" *")]
+    assert len(starred) == 1
+    assert starred[0].strip().startswith("us-west-2")
+    assert "(* = ami-id, region us-west-2)" in looked.stdout
+    revoked = cli(
+        harness,
+        "revoke",
+        "--bucket",
+        BUCKET,
+        "--version-fingerprint",
+        "second-1",
+        "--reason",
+        "CVE-1",
+        "--force",
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    assert "production: v2 second-1 → (none)" in revoked.stdout
+
+
+def test_json_output_is_the_action_outputs(harness: Harness) -> None:
+    built = cli(harness, "build", "--template", "jenkins.pkr.hcl", "--channel", "dev", "--json")
+    assert built.returncode == 0, built.stderr
+    values = json.loads(built.stdout)
+    assert set(values) == {
+        "version-fingerprint",
+        "version-id",
+        "version-name",
+        "bucket",
+        "channel",
+        "ami-id",
+        "ami-ids",
+        "artifacts",
+        "previous-version-fingerprint",
+        "build-skipped",
+    }
+    assert values["ami-id"] == values["ami-ids"]["us-east-1"]
+    assert values["artifacts"][0]["component"] == "amazon-ebs.jenkins"
+    seed(harness.emulator, "older", "staging")
+    for command, extra in (
+        ("promote", ["--from-channel", "dev", "--channel", "staging"]),
+        ("lookup", ["--channel", "staging"]),
+        ("rollback", ["--channel", "staging", "--dry-run"]),
+    ):
+        run = cli(harness, command, "--bucket", BUCKET, *extra, "--json")
+        assert run.returncode == 0, run.stderr
+        assert json.loads(run.stdout)["bucket"] == BUCKET  # one JSON object on stdout
+    failed = cli(harness, "lookup", "--bucket", BUCKET, "--channel", "nope", "--json")
+    assert failed.returncode == 1
+    error = json.loads(failed.stdout)["error"]
+    assert error["exit_code"] == 1
+    assert "nope" in error["message"]
+
+
+def _args_for(inputs: dict[str, str]) -> list[str] | None:
+    """The CLI spelling of an action input set; None when it has no CLI form."""
+    command = inputs.get("command", "build")
+    if command not in {"build", "promote", "rollback", "revoke", "lookup"}:
+        return None
+    args = [command]
+    for key, value in inputs.items():
+        if key == "command" or "_" in key:
+            return None  # underscore spellings and conflicts are an action-only concern
+        if key in {"dry-run", "force", "create-channel", "github-deployment"}:
+            return None  # flags: a bad boolean cannot be written on the command line
+        if key in {"hcp-client-id", "hcp-client-secret", "hcp-workload-identity-provider"}:
+            return None  # credentials come from the environment
+        if key in {"variables", "var-files"}:
+            option = "--var" if key == "variables" else "--var-file"
+            for line in value.splitlines():
+                args += [option, line]
+            continue
+        args += [f"--{key}", value]
+    return args
+
+
+CLI_CASES = [
+    (name, _args_for(i), e, d, n) for name, i, e, d, n, _ in CASES if _args_for(i) is not None
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "drop", "names"),
+    [pytest.param(a, e, d, n, id=name) for name, a, e, d, n in CLI_CASES],
+)
+def test_bad_input_like_the_action(
+    harness: Harness, args: list[str], env: dict[str, str], drop: tuple[str, ...], names: str
+) -> None:
+    run = cli(harness, *args, env=env, drop=drop)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert f"error: Invalid input: input {names}" in run.stderr
+    assert harness.emulator.registry_requests() == []
+
+
+def test_enough_bad_input_cases_reach_the_cli() -> None:
+    assert len(CLI_CASES) >= 25
+
+
+def test_unknown_command_and_help() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "hcp_action.cli", "deploy"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "invalid choice" in done.stderr
+    for command in ("build", "promote", "rollback", "revoke", "lookup"):
+        text = subprocess.run(
+            [sys.executable, "-m", "hcp_action.cli", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert "examples:" in text
+        assert f"hcp-packer-action {command}" in text
+
+
+def test_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "hcp-packer-action"
+    if not script.exists():
+        pytest.skip(f"SKIPPED: {script} not installed (run pip install -e .)")
+    done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0
+    assert "promote" in done.stdout
+
+
+def _invocations(text: str) -> list[list[str]]:
+    pattern = r"hcp-packer-action ((?:build|promote|rollback|revoke|lookup)\s[^'\n>|`]*)"
+    return [shlex.split(m.group(1)) for m in re.finditer(pattern, text)]
+
+
+def test_ci_examples_use_real_options() -> None:
+    """The GitLab and Jenkins examples call the tool with options it has (the parser checks);
+    the GitLab file also validates against GitLab's CI schema."""
+    calls = []
+    for name in ("gitlab-ci.yml", "Jenkinsfile"):
+        calls += _invocations((ROOT / "examples" / "ci" / name).read_text())
+    calls += _invocations((ROOT / "README.md").read_text())
+    assert len(calls) >= 6
+    parser = _parser()
+    for argv in calls:
+        parser.parse_args(argv)  # exits (fails the test) on an unknown option
+    exe = Path(sys.executable).parent / "check-jsonschema"
+    done = subprocess.run(
+        [
+            str(exe),
+            "--builtin-schema",
+            "vendor.gitlab-ci",
+            str(ROOT / "examples" / "ci" / "gitlab-ci.yml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

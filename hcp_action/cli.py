@@ -115,12 +115,15 @@ def _parser() -> argparse.ArgumentParser:
 
 def _workspace(cwd: Path) -> Path:
     """The repository's top level (fingerprints use its HEAD), else the current directory."""
-    done = subprocess.run(
-        ["git", "-C", str(cwd), "rev-parse", "--show-toplevel"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(cwd), "rev-parse", "--show-toplevel"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # no git here (the container image has none)
+        return cwd
     top = done.stdout.strip()
     return Path(top) if done.returncode == 0 and top else cwd
 

@@ -116,7 +116,10 @@ def main(image: str) -> int:
             ],
         )
         if cli.returncode != 0 or json.loads(cli.stdout)["ami-id"] != outputs["ami-id"]:
-            print(f"container smoke FAILED: the CLI lookup gave {cli.returncode}: {cli.stdout}")
+            print(
+                f"container smoke FAILED: the CLI lookup gave {cli.returncode}: "
+                f"{cli.stdout}{cli.stderr[-2000:]}"
+            )
             return 1
         print(
             "container smoke: PASSED (build to dev, outputs checked; bad input refused; "

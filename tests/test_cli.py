@@ -131,6 +131,19 @@ def test_json_output_is_the_action_outputs(harness: Harness) -> None:
         run = cli(harness, command, "--bucket", BUCKET, *extra, "--json")
         assert run.returncode == 0, run.stderr
         assert json.loads(run.stdout)["bucket"] == BUCKET  # one JSON object on stdout
+    revoked = cli(
+        harness,
+        "revoke",
+        "--bucket",
+        BUCKET,
+        "--version-fingerprint",
+        "older",
+        "--reason",
+        "test",
+        "--json",
+    )
+    assert revoked.returncode == 0, revoked.stderr
+    assert json.loads(revoked.stdout)["version-fingerprint"] == "older"
     failed = cli(harness, "lookup", "--bucket", BUCKET, "--channel", "nope", "--json")
     assert failed.returncode == 1
     error = json.loads(failed.stdout)["error"]

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from hcp_action.cli import _parser
+from hcp_action.outputs import OUTPUT_NAMES
 from tests.helpers import ROOT, Harness, seed
 from tests.test_inputs import CASES
 
@@ -108,18 +109,7 @@ def test_json_output_is_the_action_outputs(harness: Harness) -> None:
     built = cli(harness, "build", "--template", "jenkins.pkr.hcl", "--channel", "dev", "--json")
     assert built.returncode == 0, built.stderr
     values = json.loads(built.stdout)
-    assert set(values) == {
-        "version-fingerprint",
-        "version-id",
-        "version-name",
-        "bucket",
-        "channel",
-        "ami-id",
-        "ami-ids",
-        "artifacts",
-        "previous-version-fingerprint",
-        "build-skipped",
-    }
+    assert set(values) == set(OUTPUT_NAMES)
     assert values["ami-id"] == values["ami-ids"]["us-east-1"]
     assert values["artifacts"][0]["component"] == "amazon-ebs.jenkins"
     seed(harness.emulator, "older", "staging")

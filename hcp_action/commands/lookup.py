@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hcp_action.artifacts import select
-from hcp_action.errors import Aborted, NotFound, VersionFailed
+from hcp_action.commands.common import selected_version
+from hcp_action.errors import VersionFailed
 from hcp_action.hcp.client import HcpPackerClient
 from hcp_action.inputs import Inputs
 from hcp_action.result import Result
@@ -13,30 +14,9 @@ from hcp_action.waiter import check_usable
 def run(inputs: Inputs, *, client: HcpPackerClient) -> Result:
     assert inputs.bucket is not None  # noqa: S101 - inputs.parse requires it for lookup
     bucket = inputs.bucket
-    if inputs.channel:
-        try:
-            channel = client.get_channel(bucket, inputs.channel)
-        except NotFound as exc:
-            raise VersionFailed(
-                f"channel '{inputs.channel}' not found in bucket '{bucket}': {exc.server_message}",
-                fix="check bucket and channel names.",
-            ) from None
-        if channel.version is None:
-            raise VersionFailed(
-                f"channel '{inputs.channel}' has no version assigned",
-                fix="assign one with a build or promote first.",
-            )
-        version = channel.version
-    else:
-        assert inputs.version_fingerprint is not None  # noqa: S101 - required by parse
-        try:
-            version = client.get_version(bucket, inputs.version_fingerprint)
-        except (Aborted, NotFound) as exc:
-            raise VersionFailed(
-                f"no version {inputs.version_fingerprint} in bucket '{bucket}': "
-                f"{exc.server_message}",
-                fix="check bucket and version-fingerprint.",
-            ) from None
+    version = selected_version(
+        client, inputs, channel=inputs.channel, purpose="assigned", error=VersionFailed
+    )
     if not version.is_complete:
         raise VersionFailed(
             f"version {version.fingerprint} is not complete yet",

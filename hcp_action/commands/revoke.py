@@ -9,12 +9,7 @@ from dataclasses import replace
 
 from hcp_action.artifacts import select
 from hcp_action.channels import Assignment, maybe_applied
-from hcp_action.commands.common import (
-    base_result,
-    channel_or_refuse,
-    label,
-    version_by_fingerprint,
-)
+from hcp_action.commands.common import base_result, label, selected_version
 from hcp_action.errors import (
     ChannelError,
     GuardRefused,
@@ -47,17 +42,7 @@ def _revoke_verified(
 def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result:
     assert inputs.bucket is not None  # noqa: S101 - parse() requires it
     bucket = inputs.bucket
-    if inputs.channel is not None:
-        channel = channel_or_refuse(client, bucket, inputs.channel)
-        if channel.version is None:
-            raise GuardRefused(
-                f"channel '{inputs.channel}' has no version to revoke",
-                fix="name the version with version-fingerprint instead.",
-            )
-        version = channel.version
-    else:
-        assert inputs.version_fingerprint is not None  # noqa: S101 - parse() checked
-        version = version_by_fingerprint(client, bucket, inputs.version_fingerprint)
+    version = selected_version(client, inputs, channel=inputs.channel, purpose="to revoke")
     try:
         selection = select(version, region=inputs.region, component=inputs.component)
     except SelectionError:

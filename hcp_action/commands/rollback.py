@@ -3,16 +3,7 @@ assignment in its history (read newest first, one page at a time, only until fou
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from hcp_action import channels
-from hcp_action.artifacts import select
-from hcp_action.commands.common import (
-    base_result,
-    channel_or_refuse,
-    plan_line,
-    version_by_fingerprint,
-)
+from hcp_action.commands.common import change_channel, channel_or_refuse, version_by_fingerprint
 from hcp_action.errors import GuardRefused
 from hcp_action.hcp.client import HcpPackerClient
 from hcp_action.hcp.models import Version
@@ -56,15 +47,12 @@ def run(inputs: Inputs, *, client: HcpPackerClient) -> Result:
                 f"assignment of {target}"
             )
         ]
-    guards += channels.guard(version, action="rollback")
-    selection = select(version, region=inputs.region, component=inputs.component)
-    result = replace(
-        base_result(inputs, version.fingerprint),
+    return change_channel(
+        inputs,
+        client,
+        target=target,
+        before=before,
         version=version,
-        selection=selection,
-        guards=tuple(guards),
+        guards=guards,
+        action="rollback",
     )
-    if inputs.dry_run:
-        return replace(result, plan=(plan_line(target, before, version),))
-    assignment = channels.assign(client, bucket, target, before, version)
-    return replace(result, assignment=assignment)

@@ -68,9 +68,6 @@ class Workflow:
         props = f" title={_escape_property(title)}" if title else ""
         self._emit(f"::warning{props}::{_escape_data(message)}")
 
-    def notice(self, message: str) -> None:
-        self._emit(f"::notice::{_escape_data(message)}")
-
     @contextmanager
     def group(self, title: str) -> Iterator[None]:
         self._emit(f"::group::{_escape_data(title)}")

@@ -16,8 +16,6 @@ from pathlib import Path
 
 from hcp_action.hcp.credentials import Credentials, ServicePrincipal
 
-CLEARED = ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_CRED_FILE")
-
 
 @contextmanager
 def packer_credentials(

@@ -62,7 +62,6 @@ class PackerRunner:
         self._executable = executable
         self._process: subprocess.Popen[str] | None = None
         self.cancelled_by = ""
-        self.seconds = 0.0  # time spent in Packer, for the benchmark's "everything but Packer"
 
     def which(self) -> str:
         found = shutil.which(self._executable)
@@ -98,7 +97,6 @@ class PackerRunner:
                 code = process.wait()
             finally:
                 self._process = None
-        self.seconds += time.monotonic() - started
         log.info(
             "packer exited",
             command=args[0],

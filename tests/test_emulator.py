@@ -238,13 +238,14 @@ def test_cli_prints_exports_and_shares_state(tmp_path: Path) -> None:
     """`python -m hcp_action.emulator` prints eval-able exports; --state persists the registry."""
     state = tmp_path / "state.json"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "hcp_action.emulator", "--state", str(state)]
+    cmd = [sys.executable, "-m", "hcp_action.emulator", "--state", str(state), "--foreground"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout is not None
         exports = proc.stdout.readline().strip()
         values = dict(part.removeprefix("export ").split("=", 1) for part in exports.split("; "))
         values = {k: shlex.split(v)[0] for k, v in values.items()}
+        assert values["HCP_EMULATOR_PID"] == str(proc.pid)
         assert {
             "HCP_API_ADDRESS",
             "HCP_API_TLS",
@@ -277,6 +278,36 @@ def test_cli_prints_exports_and_shares_state(tmp_path: Path) -> None:
     assert any("persisted" in p["buckets"] for p in data["projects"].values())
     with Emulator(state_file=state) as again:
         assert any("persisted" in p["buckets"] for p in again.registry.data["projects"].values())
+
+
+def test_eval_head_usage_detaches_and_stops_on_sigterm(tmp_path: Path) -> None:
+    """The contract's usage: eval "$(python -m hcp_action.emulator | head -n 1)" returns at
+    once, the emulator serves from a detached process, and SIGTERM stops it."""
+    script = (
+        f'eval "$("{sys.executable}" -m hcp_action.emulator 2>/dev/null | head -n 1)"\n'
+        'curl -fsS -o /dev/null -w "%{http_code}\\n" -X POST "$HCP_AUTH_URL/oauth2/token" '
+        "-d grant_type=client_credentials -d client_id=a -d client_secret=b\n"
+        'echo "$HCP_EMULATOR_PID"\n'
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    done = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, env=env, timeout=30, check=True
+    )
+    assert time.monotonic() - started < 10
+    code, pid = done.stdout.split()
+    assert code == "200"
+    os.kill(int(pid), signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").split()[2] == "Z":
+                break  # exited; waiting to be reaped by init
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("the detached emulator did not stop on SIGTERM")
 
 
 def test_tls_mode_serves_https(tmp_path: Path) -> None:

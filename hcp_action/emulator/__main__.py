@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import signal
+import stat
 import sys
 import threading
 from pathlib import Path
 from types import FrameType
 
 from hcp_action.emulator.server import Emulator
+
+
+def _stdout_is_pipe() -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(sys.stdout.fileno()).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +34,19 @@ def main(argv: list[str] | None = None) -> int:
         help="serve API and auth over TLS with a throwaway self-signed certificate",
     )
     parser.add_argument("--state", type=Path, help="JSON file holding the registry state")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--detach",
+        action="store_true",
+        default=None,
+        help="serve from a detached process (default when stdout is a pipe)",
+    )
+    mode.add_argument(
+        "--foreground",
+        dest="detach",
+        action="store_false",
+        help="serve from this process even when stdout is a pipe",
+    )
     parser.add_argument("--client-id")
     parser.add_argument("--client-secret")
     args = parser.parse_args(argv)
@@ -40,9 +62,23 @@ def main(argv: list[str] | None = None) -> int:
         client_secret=args.client_secret,
     )
     exports = "; ".join(f"export {k}={shlex.quote(v)}" for k, v in emulator.env().items())
-    print(exports, flush=True)
+    detach = args.detach if args.detach is not None else _stdout_is_pipe()
+    if detach:
+        # `eval "$(python -m hcp_action.emulator | head -n 1)"` returns only once every process
+        # of the pipeline has exited: the server carries on in a detached child.
+        child = os.fork()
+        if child:
+            print(f"{exports}; export HCP_EMULATOR_PID={child}", flush=True)
+            os._exit(0)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+    else:
+        print(f"{exports}; export HCP_EMULATOR_PID={os.getpid()}", flush=True)
     print(
-        f"HCP Packer emulator serving on {emulator.url} (Ctrl-C to stop)",
+        f"HCP Packer emulator serving on {emulator.url} (pid {os.getpid()}; SIGTERM or "
+        "Ctrl-C stops it)",
         file=sys.stderr,
         flush=True,
     )

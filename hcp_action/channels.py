@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import structlog
 
 from hcp_action.errors import (
+    ActionError,
     AlreadyExists,
     ChannelError,
     GuardRefused,
@@ -33,23 +34,24 @@ class Assignment:
     after_name: str = ""
 
 
-def guard(version: Version, *, action: str) -> list[str]:
-    """The guards every channel change passes; returns their results for the summary."""
+def guard(version: Version, *, action: str, error: type[ActionError] = GuardRefused) -> list[str]:
+    """What every version handed out passes (channel changes, lookup): complete, not revoked,
+    artifacts in every build. Returns the results for the summary."""
     label = f"{version.name or '?'} ({version.fingerprint})"
     if not version.is_complete:
-        raise GuardRefused(
+        raise error(
             f"{action} refused: version {label} is not complete",
             fix="wait until its build finishes, or choose another version.",
         )
     if version.is_revoked:
-        raise GuardRefused(
+        raise error(
             f"{action} refused: version {label} is revoked or scheduled for revocation",
             fix="choose a valid version (Terraform's data sources refuse revoked ones).",
         )
     try:
         check_usable(version)
     except VersionFailed as exc:
-        raise GuardRefused(f"{action} refused: {exc.message}", fix=exc.fix) from None
+        raise error(f"{action} refused: {exc.message}", fix=exc.fix) from None
     return [
         f"{label} is complete",
         f"{label} is not revoked",

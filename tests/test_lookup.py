@@ -116,3 +116,27 @@ def test_credential_file_is_accepted(harness: Harness, client_secret: str) -> No
     )
     assert run.returncode == 0, run.stdout
     assert client_secret not in run.everything()
+
+
+def test_lookup_refuses_revoked_and_incomplete_versions(harness: Harness) -> None:
+    """lookup hands out only what a channel change would accept (the same guard)."""
+    harness.emulator.seed(BUCKET, "fp-revoked", "dev")
+    env = harness.emulator.env()
+    org, project = env["HCP_ORGANIZATION_ID"], env["HCP_PROJECT_ID"]
+    with harness.emulator.registry.lock:
+        harness.emulator.registry.update_version(
+            org,
+            project,
+            BUCKET,
+            "fp-revoked",
+            {"revoke_in": "0s", "disable_rollback_channels": True},
+            "test",
+        )
+        harness.emulator.registry.create_version(org, project, BUCKET, {"fingerprint": "fp-v0"})
+    for fingerprint, why in (("fp-revoked", "is revoked"), ("fp-v0", "is not complete")):
+        run = harness.run(
+            {"command": "lookup", "bucket": BUCKET, "version-fingerprint": fingerprint}
+        )
+        assert run.returncode == 1
+        assert any(why in e and "lookup refused" in e for e in run.errors), run.errors
+        assert run.outputs == {}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from hcp_action import channels
 from hcp_action.artifacts import select
 from hcp_action.commands.common import selected_version
 from hcp_action.errors import VersionFailed
 from hcp_action.hcp.client import HcpPackerClient
 from hcp_action.inputs import Inputs
 from hcp_action.result import Result
-from hcp_action.waiter import check_usable
 
 
 def run(inputs: Inputs, *, client: HcpPackerClient) -> Result:
@@ -17,17 +17,7 @@ def run(inputs: Inputs, *, client: HcpPackerClient) -> Result:
     version = selected_version(
         client, inputs, channel=inputs.channel, purpose="assigned", error=VersionFailed
     )
-    if not version.is_complete:
-        raise VersionFailed(
-            f"version {version.fingerprint} is not complete yet",
-            fix="wait for its build to finish.",
-        )
-    if version.is_revoked:
-        raise VersionFailed(
-            f"version {version.name} ({version.fingerprint}) is revoked",
-            fix="Terraform's hcp_packer_artifact refuses it too; choose another.",
-        )
-    check_usable(version)
+    channels.guard(version, action="lookup", error=VersionFailed)
     selection = select(version, region=inputs.region, component=inputs.component)
     return Result(
         command="lookup",

@@ -6,23 +6,30 @@ This is the only place that turns errors into annotations and exit codes.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Mapping
-from types import FrameType
+from pathlib import Path
 
 import structlog
 
-from hcp_action import deployments
+from hcp_action import __version__, deployments, interrupts, ownership
 from hcp_action import log as logging_setup
 from hcp_action.deployments import Change
-from hcp_action.errors import ActionError, Cancelled, ChannelError
+from hcp_action.errors import (
+    ActionError,
+    Cancelled,
+    ChannelError,
+    HostProblem,
+    Unexpected,
+)
 from hcp_action.inputs import Command, Inputs, parse
 from hcp_action.reporter import Reporter
 from hcp_action.result import Result
 from hcp_action.workflow import Workflow
 
 logger = structlog.get_logger("hcp_action")
+
+ISSUES_URL = "https://github.com/OWNER/hcp-packer-action/issues"
 
 _SECRET_SOURCES = (
     "INPUT_HCP-CLIENT-SECRET",
@@ -42,13 +49,28 @@ def run(environ: Mapping[str, str], workflow: Reporter, *, colors: bool = False)
     # Mask what we were handed before any line of ours can print it.
     for name in _SECRET_SOURCES:
         workflow.add_mask(environ.get(name, "").strip())
-    logging_setup.configure(
-        lambda: workflow.masked, debug=environ.get("RUNNER_DEBUG") == "1", colors=colors
-    )
+    debug = environ.get("RUNNER_DEBUG") == "1"
+    logging_setup.configure(lambda: workflow.masked, debug=debug, colors=colors)
     command = _command_name(environ)
+
+    def early_report(cancelled: Cancelled) -> None:
+        workflow.report_failure(cancelled, command)
+
     try:
-        inputs = parse(environ)
-        result = _dispatch(inputs, environ, workflow)
+        with interrupts.installed(early_report):
+            try:
+                workflow.check_ready()
+                inputs = parse(environ)
+                result = _dispatch(inputs, environ, workflow)
+                workflow.report(result)
+            finally:
+                _hand_back(environ)
+    except Cancelled as exc:
+        if interrupts.reported():
+            logger.warning("packer's cleanup finished; the step ends cancelled")
+        else:
+            workflow.report_failure(exc, command)
+        return exc.exit_code
     except ActionError as exc:
         workflow.report_failure(exc, command)
         return exc.exit_code
@@ -56,8 +78,35 @@ def run(environ: Mapping[str, str], workflow: Reporter, *, colors: bool = False)
         cancelled = Cancelled("the run was interrupted")
         workflow.report_failure(cancelled, command)
         return cancelled.exit_code
-    workflow.report(result)
+    except Exception as exc:  # the last resort: never a bare traceback
+        error = _unexpected(exc)
+        if debug:
+            logger.exception("unexpected error", exc_info=exc)
+        workflow.report_failure(error, command)
+        return error.exit_code
     return 0
+
+
+def _unexpected(exc: Exception) -> ActionError:
+    if isinstance(exc, OSError):
+        where = f" on '{exc.filename}'" if exc.filename else ""
+        return HostProblem(
+            f"{type(exc).__name__}{where}: {exc.strerror or exc}",
+            fix="check that the path exists and is writable by the step (container actions "
+            "run as root; RUNNER_TEMP is not mounted on runners older than 2.331).",
+        )
+    return Unexpected(
+        f"{type(exc).__name__}: {str(exc)[:300]}",
+        fix=f"please report this at {ISSUES_URL} with the step's log (hcp-packer-action "
+        f"{__version__}; set RUNNER_DEBUG=1 for the traceback).",
+    )
+
+
+def _hand_back(environ: Mapping[str, str]) -> None:
+    if environ.get("GITHUB_ACTIONS") != "true" or not environ.get("GITHUB_WORKSPACE"):
+        return
+    home = environ.get("HOME")
+    ownership.hand_back(Path(environ["GITHUB_WORKSPACE"]), [Path(home)] if home else [])
 
 
 def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Reporter) -> Result:
@@ -81,57 +130,43 @@ def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Reporter) ->
     packer = PackerRunner(workflow=workflow)
     if plan is not None:
         packer.which()  # fail before the first request if Packer is missing
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if packer.cancel(name):
-            # Packer cleans up and exits; the runner then raises Cancelled.
-            logger.warning("cancelling: SIGTERM sent to packer", signal=name)
-            return
-        fp = plan.fingerprint if plan else ""
-        raise Cancelled(
-            f"received {name}; the run was cancelled",
-            fix=f"re-run the job to resume version {fp}." if fp else "re-run the job.",
+        interrupts.set_resume_hint(
+            f"re-run the job: the same fingerprint ({plan.fingerprint}) resumes the version."
         )
 
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        with HcpPackerClient(
-            endpoints=endpoints,
-            credentials=credentials,
-            organization_id=inputs.organization_id,
-            project_id=inputs.project_id,
-            retry=RetryConfig.from_environ(environ),
-            on_token=workflow.add_mask,
-        ) as client:
-            try:
-                if plan is not None:
-                    result = build.run(
-                        inputs,
-                        plan,
-                        client=client,
-                        packer=packer,
-                        credentials=credentials,
-                        environ=environ,
-                    )
-                elif inputs.command is Command.PROMOTE:
-                    result = promote.run(inputs, client=client)
-                elif inputs.command is Command.ROLLBACK:
-                    result = rollback.run(inputs, client=client)
-                elif inputs.command is Command.REVOKE:
-                    result = revoke.run(inputs, client=client, run_url=_run_url(environ))
-                else:
-                    result = lookup.run(inputs, client=client)
-            except ChannelError as exc:
-                if inputs.github_deployment and exc.channel:
-                    _record(inputs, environ, workflow, [_failed_change(inputs, exc)])
-                raise
-        if inputs.github_deployment:
-            _record(inputs, environ, workflow, _changes(result))
-        return result
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    with HcpPackerClient(
+        endpoints=endpoints,
+        credentials=credentials,
+        organization_id=inputs.organization_id,
+        project_id=inputs.project_id,
+        retry=RetryConfig.from_environ(environ),
+        on_token=workflow.add_mask,
+    ) as client:
+        try:
+            if plan is not None:
+                result = build.run(
+                    inputs,
+                    plan,
+                    client=client,
+                    packer=packer,
+                    credentials=credentials,
+                    environ=environ,
+                )
+            elif inputs.command is Command.PROMOTE:
+                result = promote.run(inputs, client=client)
+            elif inputs.command is Command.ROLLBACK:
+                result = rollback.run(inputs, client=client)
+            elif inputs.command is Command.REVOKE:
+                result = revoke.run(inputs, client=client, run_url=_run_url(environ))
+            else:
+                result = lookup.run(inputs, client=client)
+        except ChannelError as exc:
+            if inputs.github_deployment and exc.channel:
+                _record(inputs, environ, workflow, [_failed_change(inputs, exc)])
+            raise
+    if inputs.github_deployment:
+        _record(inputs, environ, workflow, _changes(result))
+    return result
 
 
 def _run_url(environ: Mapping[str, str]) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import structlog
 
+from hcp_action import interrupts
 from hcp_action.errors import (
     ActionError,
     AlreadyExists,
@@ -118,9 +119,14 @@ def assign(
         )
     created = before is None
     try:
-        after, created = _write_verified(
-            client, bucket, channel, version.fingerprint, create=before is None
-        )
+        with interrupts.shielded(f"channel {channel}") as outcome:
+            after, created = _write_verified(
+                client, bucket, channel, version.fingerprint, create=before is None
+            )
+            outcome.done = (
+                f"channel '{channel}' now holds '{after.fingerprint or 'nothing'}' "
+                f"(was '{before.fingerprint if before else 'new'}')"
+            )
     except (HcpApiError, TransportError) as exc:
         raise ChannelError(
             f"channel '{channel}' was not set to {version.name} ({version.fingerprint}): "

@@ -45,6 +45,9 @@ class Console:
     def masked(self) -> tuple[str, ...]:
         return tuple(self._masked)
 
+    def check_ready(self) -> None:
+        """A terminal is always ready."""
+
     def add_mask(self, value: str) -> None:
         # Nothing to tell a terminal; remembered so that logs redact the value.
         if value and value not in self._masked:

@@ -15,6 +15,8 @@ ActionError                      anything the user should read; has a title and 
 ├── SelectionError               region/component cannot be resolved to one artifact
 ├── ChannelError                 a channel write refused or not read back as written
 ├── GuardRefused                 promote/rollback/revoke refused by a guard; nothing changed
+├── HostProblem                  the machine or container cannot do what the step needs
+├── Unexpected                   a bug: anything else, reported with "please report"
 └── Cancelled                    SIGINT/SIGTERM received (exit 130)
 """
 
@@ -151,3 +153,15 @@ class GuardRefused(ActionError):
 class Cancelled(ActionError):
     title = "Cancelled"
     exit_code = 130
+
+    def __init__(self, message: str, *, fix: str = "", changes: tuple[str, ...] = ()) -> None:
+        super().__init__(message, fix=fix)
+        self.changes = changes  # registry writes that completed before the signal took effect
+
+
+class HostProblem(ActionError):
+    title = "The step's environment is not usable"
+
+
+class Unexpected(ActionError):
+    title = "hcp-packer-action hit an unexpected error"

@@ -165,9 +165,15 @@ def check_fingerprint(value: str, input_name: str = "version-fingerprint") -> st
     return value
 
 
+def lines(raw: str) -> list[str]:
+    """Split a multi-line input on \\n only (a trailing \\r dropped): str.splitlines() would also
+    split on Unicode separators and turn one NAME=VALUE into two."""
+    return [line.removesuffix("\r") for line in raw.split("\n")]
+
+
 def _variables(raw: str) -> tuple[tuple[str, str], ...]:
     pairs: list[tuple[str, str]] = []
-    for number, line in enumerate(raw.splitlines(), 1):
+    for number, line in enumerate(lines(raw), 1):
         if not line.strip():
             continue
         name, sep, value = line.partition("=")
@@ -182,8 +188,34 @@ def _variables(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _under(workspace: Path, raw: str, input_name: str) -> Path:
-    path = (workspace / raw).resolve()
+def workspace_aliases(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """Other spellings of the workspace a value can carry into the container.
+
+    The runner rewrites a value only when it *starts* with a host path (so a multi-line value
+    keeps the host form on its later lines), and a job container's `/__w/…` paths are never
+    rewritten. Ours: `/github/workspace`, `${{ github.workspace }}` on the host
+    (`$RUNNER_WORKSPACE/<repository name>`), and `/__w/<repository name>/<repository name>`.
+    """
+    aliases = ["/github/workspace"]
+    repo = environ.get("GITHUB_REPOSITORY", "").rpartition("/")[2]
+    if repo and repo not in {".", ".."}:
+        runner_workspace = environ.get("RUNNER_WORKSPACE", "").rstrip("/")
+        if runner_workspace.startswith("/"):
+            aliases.append(f"{runner_workspace}/{repo}")
+        aliases.append(f"/__w/{repo}/{repo}")
+    return tuple(aliases)
+
+
+def in_workspace(raw: str, workspace: Path, aliases: tuple[str, ...]) -> Path:
+    """`raw` as a path: relative to the workspace, or absolute in one of its spellings."""
+    for alias in aliases:
+        if raw == alias or raw.startswith(alias + "/"):
+            return workspace / raw[len(alias) :].lstrip("/")
+    return workspace / raw
+
+
+def _under(workspace: Path, raw: str, input_name: str, aliases: tuple[str, ...] = ()) -> Path:
+    path = in_workspace(raw, workspace, aliases).resolve()
     if not path.is_relative_to(workspace.resolve()):
         raise InputError(
             input_name,
@@ -245,12 +277,15 @@ def parse(environ: Mapping[str, str]) -> Inputs:
     github_deployment = _bool(environ, "github-deployment")
 
     template_raw = _get(environ, "template")
-    template = _under(workspace, template_raw, "template")
-    working_directory = _under(workspace, _get(environ, "working-directory"), "working-directory")
+    aliases = workspace_aliases(environ)
+    template = _under(workspace, template_raw, "template", aliases)
+    working_directory = _under(
+        workspace, _get(environ, "working-directory"), "working-directory", aliases
+    )
     variables = _variables(_get(environ, "variables"))
     var_files = tuple(
-        _under(workspace, line.strip(), "var-files")
-        for line in _get(environ, "var-files").splitlines()
+        _under(workspace, line.strip(), "var-files", aliases)
+        for line in lines(_get(environ, "var-files"))
         if line.strip()
     )
 
@@ -302,7 +337,7 @@ def parse(environ: Mapping[str, str]) -> Inputs:
         client_id=client_id,
         client_secret=client_secret,
         github_token=github_token,
-        cred_file=Path(cred_file_raw) if cred_file_raw else None,
+        cred_file=in_workspace(cred_file_raw, workspace, aliases) if cred_file_raw else None,
         workload_identity_provider=wip,
         workspace=workspace,
         template_input=template_raw,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from hcp_action.errors import ActionError, ChannelError
+from hcp_action.errors import ActionError, Cancelled, ChannelError
 from hcp_action.result import Result
 
 PORTAL = "https://portal.cloud.hashicorp.com"
@@ -111,6 +111,10 @@ def render_failure(error: ActionError, command: str) -> str:
     lines = [f"## HCP Packer — {command} failed", "", f"**{error.title}**: {error.message}"]
     if error.fix:
         lines += ["", f"**Fix:** {error.fix}"]
-    if not isinstance(error, ChannelError):
+    changes = error.changes if isinstance(error, Cancelled) else ()
+    if changes:
+        lines += ["", "Registry writes that completed before the cancellation took effect:", ""]
+        lines += [f"- {_cell(c)}" for c in changes]
+    elif not isinstance(error, ChannelError):
         lines += ["", "No channel was changed by this step."]
     return "\n".join(lines) + "\n"

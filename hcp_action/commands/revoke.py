@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from hcp_action import interrupts
 from hcp_action.artifacts import select
 from hcp_action.channels import Assignment, maybe_applied
 from hcp_action.commands.common import base_result, label, selected_version
@@ -82,7 +83,10 @@ def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result
         ]
         return replace(result, guards=guards, plan=tuple(plan))
     try:
-        revoked = _revoke_verified(client, bucket, version.fingerprint, reason)
+        with interrupts.shielded(f"revocation of {label(version)}") as outcome:
+            revoked = _revoke_verified(client, bucket, version.fingerprint, reason)
+            if revoked.is_revoked:
+                outcome.done = f"version {label(version)} is revoked"
     except (HcpApiError, TransportError) as exc:
         raise ChannelError(
             f"revocation of {label(version)} was refused: {exc.message}",

@@ -59,6 +59,9 @@ class Fault:
     # A concurrent writer: right after this channel write, another run sets the channel to
     # this fingerprint, and the answer shows it (HCP has no compare-and-set).
     race: str = ""
+    # Hold the request (before it is processed) until `Emulator.release` is set: lets a test
+    # act while a write is in flight without guessing at timing.
+    hold: bool = False
 
     def matches(self, method: str, path: str, agent: str = "") -> bool:
         return (
@@ -112,6 +115,8 @@ class Emulator:
         self.tokens: dict[str, float] = {}
         self.requests: list[Json] = []
         self.faults: list[Fault] = []
+        self.holding = threading.Event()  # a request is held by a `hold` fault
+        self.release = threading.Event()  # lets it go on
         self._log_lock = threading.Lock()
         self.routes = self._routes()
         self.tls = tls
@@ -514,6 +519,9 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             fault = emulator._take_fault(self.command, path, agent)  # noqa: SLF001
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
+            if fault is not None and fault.hold:
+                emulator.holding.set()
+                emulator.release.wait(60)
             if fault is not None and fault.reset:
                 self._log(path, query, raw, 0, None)
                 self.connection.setsockopt(

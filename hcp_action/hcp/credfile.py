@@ -1,20 +1,19 @@
 """The credentials Packer gets: the same identity as ours, never on its command line.
 
 A service principal travels as HCP_CLIENT_ID/SECRET. For GitHub OIDC we write a workload
-credential file (0600, under RUNNER_TEMP, removed at exit) whose token source is GitHub's OIDC
-request URL, so Packer fetches a fresh GitHub token itself whenever it re-exchanges.
+credential file (0600, in the step's private directory, removed at exit) whose token source is
+GitHub's OIDC request URL, so Packer fetches a fresh GitHub token itself whenever it re-exchanges.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 
 from hcp_action.hcp.credentials import Credentials, ServicePrincipal
+from hcp_action.scratch import private_dir
 
 
 @contextmanager
@@ -44,12 +43,9 @@ def packer_credentials(
             },
         },
     }
-    directory = environ.get("RUNNER_TEMP") or None
-    fd, name = tempfile.mkstemp(prefix="hcp-cred-", suffix=".json", dir=directory)
-    path = Path(name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: mode 0600
+    with private_dir(environ) as directory:
+        path = directory / "hcp-credentials.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
         yield {"HCP_CRED_FILE": str(path)}
-    finally:
-        path.unlink(missing_ok=True)

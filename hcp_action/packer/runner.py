@@ -18,13 +18,27 @@ from pathlib import Path
 
 import structlog
 
+from hcp_action import interrupts
 from hcp_action.errors import ActionError, Cancelled
 from hcp_action.reporter import Reporter
 
 log = structlog.get_logger(__name__)
 
-# Variables that would change what Packer does behind our back.
-_DROP = ("HCP_PACKER_REGISTRY",)
+# Variables that would change what Packer does behind our back, or that Packer (and every
+# plugin and provisioner it runs) has no business holding: the runner's job token and OIDC
+# request token, GITHUB_TOKEN, and the runner's file-command paths.
+_DROP = frozenset(
+    {
+        "HCP_PACKER_REGISTRY",
+        "GITHUB_TOKEN",
+        "GITHUB_OUTPUT",
+        "GITHUB_ENV",
+        "GITHUB_PATH",
+        "GITHUB_STATE",
+        "GITHUB_STEP_SUMMARY",
+    }
+)
+_DROP_PREFIXES = ("INPUT_", "ACTIONS_")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +52,7 @@ class PackerEnv:
 
 
 def packer_environment(base: Mapping[str, str], hcp: PackerEnv) -> dict[str, str]:
-    env = {k: v for k, v in base.items() if not k.startswith("INPUT_") and k not in _DROP}
+    env = {k: v for k, v in base.items() if not k.startswith(_DROP_PREFIXES) and k not in _DROP}
     for name in ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_CRED_FILE"):
         env.pop(name, None)  # exactly one identity reaches Packer: ours
     env.update(hcp.credentials)
@@ -54,6 +68,15 @@ def packer_environment(base: Mapping[str, str], hcp: PackerEnv) -> dict[str, str
     if hcp.github_token:
         env["PACKER_GITHUB_API_TOKEN"] = hcp.github_token
     return env
+
+
+def loggable(args: Sequence[str]) -> list[str]:
+    """Packer's argv for the log: variable names only, values can be secrets."""
+    shown: list[str] = []
+    for i, arg in enumerate(args):
+        is_value = i > 0 and args[i - 1] == "-var"
+        shown.append(arg.partition("=")[0] + "=…" if is_value else arg)
+    return shown
 
 
 class PackerRunner:
@@ -75,9 +98,13 @@ class PackerRunner:
 
     def run(self, args: Sequence[str], *, env: Mapping[str, str], cwd: Path, title: str) -> int:
         executable = self.which()
-        log.info("running packer", args=list(args), cwd=str(cwd))
+        log.info("running packer", args=loggable(args), cwd=str(cwd))
         started = time.monotonic()
-        with self._workflow.group(title), self._workflow.untrusted():
+        with (
+            self._workflow.group(title),
+            self._workflow.untrusted(),
+            interrupts.forwarding(self.cancel),
+        ):
             process = subprocess.Popen(
                 [executable, *args],
                 cwd=cwd,
@@ -111,13 +138,15 @@ class PackerRunner:
         return code
 
     def cancel(self, signal_name: str) -> bool:
-        """Forward a cancellation: SIGTERM to Packer's PID (its wrapper ignores SIGINT).
+        """Forward a cancellation: SIGTERM to Packer's PID (its wrapper ignores SIGINT), once.
 
         Returns False when no Packer is running (the caller then stops at once).
         """
         process = self._process
         if process is None or process.poll() is not None:
             return False
+        if self.cancelled_by:
+            return True  # already cancelling: a second SIGTERM must not cut its cleanup short
         self.cancelled_by = signal_name
         try:
             os.kill(process.pid, signal.SIGTERM)

@@ -8,6 +8,8 @@ Knobs (environment):
   PACKER_SIM_LOG=FILE      append one JSON line per invocation (argv, cwd, HCP env, no secrets)
   PACKER_SIM_SLEEP=SEC     how long each build "runs"
   PACKER_SIM_ECHO=TEXT     printed by each build, as a provisioner's output would be
+  PACKER_SIM_CLEANUP=SEC   how long cleanup takes after a cancellation (a cloud builder
+                           terminating its instance takes tens of seconds)
   PACKER_SIM_FAIL=MODE     init | build (builder error, exit 1) | incomplete (exit 0, builds left
                            RUNNING) | no-artifacts (builder ok, nothing HCP can take, exit 1)
 """
@@ -361,19 +363,22 @@ class Run:
         if build.get("status") == "BUILD_DONE":
             self.say(f'skipping already done build "{name}"')
             return 0
+        # From the RUNNING request on, a cancellation marks the build CANCELLED (the server may
+        # already hold RUNNING before its answer arrives).
+        self.current = (path, name)
         code, _ = hcp.call(
             "PATCH",
             path,
             {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_RUNNING"},
         )
         if code != httpx.codes.OK:
+            self.current = None
             say(
                 f"failed to mark build {name} as running; skipping",
                 machine=self.machine,
                 kind="ui,error",
             )
             return 0  # as real Packer: not counted in the exit code
-        self.current = (path, name)
         self.say(f"==> {name}: simulated build starting (Packer {VERSION} stand-in)", name)
         if self.env.get("PACKER_SIM_ECHO"):
             # What a provisioner might print: text the action must relay without obeying.
@@ -458,7 +463,39 @@ class Run:
                 {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_CANCELLED"},
             )
             self.say(f"==> {name}: build cancelled; cleaning up")
+        cleanup = float(os.environ.get("PACKER_SIM_CLEANUP") or 0)
+        if cleanup:
+            self.say(f"==> terminating the source instance (simulated, {cleanup:g} s)")
+            time.sleep(cleanup)
         self.say("Cleanly cancelled builds after being interrupted.")
+
+
+def _install_plugins(template: Path, env: Mapping[str, str]) -> list[str]:
+    """Like `packer init`: each required plugin lands under PACKER_PLUGIN_PATH, by default
+    $HOME/.config/packer/plugins/<source>/ (a marker file here, not a binary)."""
+    import hcl2  # noqa: PLC0415 - only init needs it
+
+    files = sorted(template.glob("*.pkr.hcl")) if template.is_dir() else [template]
+    root = Path(
+        env.get("PACKER_PLUGIN_PATH") or Path(env.get("HOME", "~"), ".config/packer/plugins")
+    ).expanduser()
+    installed: list[str] = []
+    for file in files:
+        with file.open(encoding="utf-8") as handle:
+            document = hcl2.load(handle)
+        for packer_block in document.get("packer", []):
+            for required in packer_block.get("required_plugins", []):
+                for spec in required.values():
+                    raw = spec.get("source", "") if isinstance(spec, dict) else ""
+                    source = str(raw).strip('"')  # python-hcl2 keeps the quotes
+                    if not source:
+                        continue
+                    directory = root / source
+                    directory.mkdir(parents=True, exist_ok=True)
+                    name = source.rsplit("/", 1)[-1]
+                    (directory / f"packer-plugin-{name}_simulated").write_text("simulated\n")
+                    installed.append(source)
+    return installed
 
 
 def _die(message: str) -> NoReturn:
@@ -478,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
     if command == "init":
         if fail == "init":
             _die("Error: simulated failure of packer init")
-        print("simulated packer init: plugins assumed present", flush=True)
+        for plugin in _install_plugins(Path(args[-1]) if len(args) > 1 else Path(), env):
+            print(f"Installed plugin {plugin} (simulated)", flush=True)
         return 0
     if command == "validate":
         try:

@@ -2,6 +2,7 @@
 #
 #   docker build .                                  # Packer from HashiCorp, signature-checked
 #   docker build --build-arg PACKER_SOURCE=context . # Packer from docker/packer/packer
+#   docker buildx build --platform linux/amd64,linux/arm64 .   # the release: one image, two arches
 #   docker build --build-arg BASE_IMAGE=localhost/debian:bookworm-slim .  # a local base
 # The official image, pinned by digest (bookworm-slim, multi-arch index); bump it on purpose.
 ARG BASE_IMAGE=debian:bookworm-slim@sha256:78d2f66e0fec9e5a39fb2c72ea5e052b548df75602b5215ed01a17171529f706
@@ -10,7 +11,9 @@ ARG PACKER_SOURCE=release
 # ---- Packer, downloaded and verified (SHA256SUMS signature + checksum) ---------------------
 FROM ${BASE_IMAGE} AS packer-release
 ARG PACKER_VERSION=1.16.0
-ARG TARGETARCH=amd64
+# Set by BuildKit/buildah for the platform being built; empty under the legacy builder, where the
+# script asks dpkg. A default here would override the automatic value (arm64 got amd64).
+ARG TARGETARCH
 SHELL ["/bin/sh", "-eu", "-c"]
 # hadolint ignore=DL3008
 RUN apt-get update \
@@ -22,8 +25,11 @@ COPY docker/install-packer.sh /tmp/install-packer.sh
 RUN /tmp/install-packer.sh "${PACKER_VERSION}" "${TARGETARCH}"
 
 # ---- Packer from the build context (smoke tests, air-gapped mirrors) -----------------------
+# The directory, not the (git-ignored) binary: the legacy builder builds every stage, and a
+# stage that names an absent file would fail every build. The final COPY needs the binary only
+# when this stage is chosen.
 FROM ${BASE_IMAGE} AS packer-context
-COPY docker/packer/packer /out/packer
+COPY docker/packer/ /out/
 
 # A stage of this file chosen by PACKER_SOURCE, not an image from a registry.
 # hadolint ignore=DL3006
@@ -32,9 +38,20 @@ FROM packer-${PACKER_SOURCE} AS packer
 # ---- the action ---------------------------------------------------------------------------
 FROM ${BASE_IMAGE}
 ARG PIP_CERT=""
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=https://github.com/OWNER/hcp-packer-action
+LABEL org.opencontainers.image.source="${SOURCE}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.title="hcp-packer-action" \
+      org.opencontainers.image.licenses="MPL-2.0"
+# PYTHONSAFEPATH: `python -m hcp_action.cli` run in /github/workspace must not import a
+# directory called hcp_action/ from the user's repository instead of ours.
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONSAFEPATH=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PYTHONPATH=/action \

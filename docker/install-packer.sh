@@ -2,11 +2,16 @@
 # Download Packer from HashiCorp's release site and verify it before it is installed:
 # the release key must have the fingerprint committed in this repository, SHA256SUMS must carry
 # a valid signature by that key, and the zip must match its line in SHA256SUMS.
-#   install-packer.sh VERSION ARCH
+#   install-packer.sh VERSION [ARCH]    ARCH: amd64 | arm64; empty: this machine's (dpkg)
 # The URLs and paths can be overridden (the tests serve a fake release on loopback).
 set -eu
 version="$1"
-arch="$2"
+arch="${2:-}"
+[ -n "$arch" ] || arch="$(dpkg --print-architecture)"
+case "$arch" in
+  amd64|arm64) ;;
+  *) echo "install-packer: unsupported architecture '$arch' (amd64 or arm64)" >&2; exit 1 ;;
+esac
 releases="${PACKER_RELEASES_URL:-https://releases.hashicorp.com/packer}"
 key_url="${HASHICORP_KEY_URL:-https://www.hashicorp.com/.well-known/pgp-key.txt}"
 fingerprint_file="${PACKER_KEY_FINGERPRINT_FILE:-/tmp/hashicorp-release-key.fingerprint}"

@@ -55,6 +55,9 @@ def run(environ: Mapping[str, str], workflow: Reporter, *, colors: bool = False)
 
     def early_report(cancelled: Cancelled) -> None:
         workflow.report_failure(cancelled, command)
+        # Now too, not only at exit: the runner may kill the client before Packer's cleanup
+        # ends, and on a runner that tears the container down then, exit never comes.
+        _hand_back(environ)
 
     try:
         with interrupts.installed(early_report):

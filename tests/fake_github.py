@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 class FakeGitHub:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[dict[str, Any]] = []
         self.deny_status = 0  # answer every write with this status (e.g. 403)
         self.deployments: dict[int, dict[str, Any]] = {}
@@ -20,7 +20,7 @@ class FakeGitHub:
         self.issued_jwts: list[str] = []
         self.audiences: list[str] = []
         self.statuses: dict[int, list[dict[str, Any]]] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer((host, 0), self._handler())
         self.server.daemon_threads = True
 
     @property

@@ -77,6 +77,7 @@ def _log_invocation(argv: list[str], env: Mapping[str, str]) -> None:
         "cwd": str(Path.cwd()),
         "time": time.time(),
         "env": {k: env[k] for k in keys if k in env},
+        "env_names": sorted(env),  # names only: which variables Packer inherited
         "has_client_secret": bool(env.get("HCP_CLIENT_SECRET")),
         "has_github_token": bool(env.get("PACKER_GITHUB_API_TOKEN")),
     }

@@ -217,9 +217,12 @@ def _record(
     logger.info("deployments recorded", count=count)
 
 
-def reporter_for(environ: Mapping[str, str], *, json_output: bool = False) -> Reporter:
-    """The runtime decides: workflow commands inside GitHub Actions, plain text elsewhere."""
-    if environ.get("GITHUB_ACTIONS") == "true":
+def reporter_for(
+    environ: Mapping[str, str], *, json_output: bool = False, cli: bool = False
+) -> Reporter:
+    """The action talks to the runner (workflow commands, outputs file); the CLI keeps stdout
+    for its result, also inside a GitHub `run:` step (its workflow commands go to stderr)."""
+    if environ.get("GITHUB_ACTIONS") == "true" and not cli:
         return Workflow.from_environ(environ)
     from hcp_action.console import Console  # noqa: PLC0415
 

@@ -180,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from hcp_action.__main__ import reporter_for, run  # noqa: PLC0415
 
     environ = to_environ(args, os.environ, Path.cwd())
-    reporter = reporter_for(environ, json_output=args.json)
+    reporter = reporter_for(environ, json_output=args.json, cli=True)
     return run(environ, reporter, colors=getattr(reporter, "colors", False))
 
 

@@ -16,6 +16,7 @@ from typing import TextIO
 from hcp_action import outputs
 from hcp_action.errors import ActionError
 from hcp_action.result import Result
+from hcp_action.workflow import Workflow
 
 _RESET = "\033[0m"
 _STYLES = {
@@ -28,17 +29,37 @@ _STYLES = {
 
 
 class Console:
-    def __init__(self, *, stdout: TextIO, stderr: TextIO, json_output: bool, colors: bool) -> None:
+    def __init__(
+        self,
+        *,
+        stdout: TextIO,
+        stderr: TextIO,
+        json_output: bool,
+        colors: bool,
+        commands: Workflow | None = None,
+    ) -> None:
         self._out = stdout
         self._err = stderr
         self.json_output = json_output
         self.colors = colors
         self._masked: list[str] = []
+        # Inside a GitHub `run:` step: masks and annotations as workflow commands on stderr
+        # (the runner reads both streams); stdout stays the result alone.
+        self._commands = commands
 
     @classmethod
     def for_terminal(cls, environ: Mapping[str, str], *, json_output: bool = False) -> Console:
         colors = sys.stderr.isatty() and "NO_COLOR" not in environ and not json_output
-        return cls(stdout=sys.stdout, stderr=sys.stderr, json_output=json_output, colors=colors)
+        commands = None
+        if environ.get("GITHUB_ACTIONS") == "true":
+            commands = Workflow(output_file=None, summary_file=None, stream=sys.stderr)
+        return cls(
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            json_output=json_output,
+            colors=colors,
+            commands=commands,
+        )
 
     # ---- the Reporter protocol ----------------------------------------------------------------
     @property
@@ -52,6 +73,8 @@ class Console:
         # Nothing to tell a terminal; remembered so that logs redact the value.
         if value and value not in self._masked:
             self._masked.append(value)
+            if self._commands is not None:
+                self._commands.add_mask(value)
 
     def _style(self, text: str, *styles: str) -> str:
         if not self.colors:
@@ -64,11 +87,17 @@ class Console:
         return text
 
     def error(self, message: str, *, title: str = "") -> None:
+        if self._commands is not None:
+            self._commands.error(self._redact(message), title=title)
+            return
         head = self._style(f"error: {title}" if title else "error", "bold", "red")
         self._err.write(f"{head}: {self._redact(message)}\n")
         self._err.flush()
 
     def warning(self, message: str, *, title: str = "") -> None:
+        if self._commands is not None:
+            self._commands.warning(self._redact(message), title=title)
+            return
         head = self._style(f"warning: {title}" if title else "warning", "yellow")
         self._err.write(f"{head}: {self._redact(message)}\n")
         self._err.flush()
@@ -81,6 +110,10 @@ class Console:
 
     @contextmanager
     def untrusted(self) -> Iterator[str]:
+        if self._commands is not None:  # the runner parses stderr too: suspend commands there
+            with self._commands.untrusted() as token:
+                yield token
+            return
         yield ""  # a terminal runs no workflow commands: nothing to suspend
 
     def relay(self, line: str) -> None:

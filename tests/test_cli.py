@@ -243,3 +243,50 @@ def test_ci_examples_use_real_options() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_json_inside_a_github_run_step_is_one_document(harness: Harness) -> None:
+    """`hcp-packer-action … --json > build.json` in a `run:` step: stdout holds the JSON alone;
+    the masks (workflow commands) go to stderr, which the runner also reads."""
+    seed(harness.emulator, "fp-run-step", "dev")
+    full = harness.env({"GITHUB_OUTPUT": str(harness.tmp / "github-output")})
+    assert full["GITHUB_ACTIONS"] == "true"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hcp_action.cli",
+            "lookup",
+            "--bucket",
+            BUCKET,
+            "--channel",
+            "dev",
+            "--json",
+        ],
+        env=full,
+        cwd=harness.workspace,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # exactly one JSON document, nothing else
+    assert document["version-fingerprint"] == "fp-run-step"
+    for secret in harness.secrets(full):
+        assert secret not in done.stdout
+    masks = [line for line in done.stderr.splitlines() if line.startswith("::add-mask::")]
+    assert f"::add-mask::{full['HCP_CLIENT_SECRET']}" in masks
+    assert len(masks) >= 2  # the client secret and the token the moment it existed
+    bad = subprocess.run(
+        [sys.executable, "-m", "hcp_action.cli", "lookup", "--bucket", BUCKET, "--json"],
+        env=full,
+        cwd=harness.workspace,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2
+    assert json.loads(bad.stdout)["error"]["exit_code"] == 2
+    assert any(line.startswith("::error") for line in bad.stderr.splitlines())

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.helpers import ROOT, Harness
@@ -142,3 +143,51 @@ def test_workflows_and_dependabot_match_github_schemas() -> None:
             check=False,
         )
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_release_tags_only_a_commit_that_pulls_the_multi_arch_image() -> None:
+    """Every pinnable release ref resolves to an action.yml naming the image by digest: the
+    version tag is created by the workflow on the release commit, after the pin and after an
+    anonymous pull of both architectures worked (contract v2)."""
+    release = yaml.safe_load((ROOT / ".github" / "workflows" / "release.yml").read_text())
+    triggers = release[True] if True in release else release["on"]  # YAML 1.1 reads on: as True
+    assert set(triggers) == {"workflow_dispatch"}  # no tag push: a pushed tag names main
+    jobs = release["jobs"]
+    build = "\n".join(s.get("run", "") for s in jobs["image"]["steps"])
+    assert "--platform linux/amd64,linux/arm64" in build
+    assert "--build-arg TARGETARCH" not in build  # buildx sets it per platform
+    assert jobs["pull-check"]["permissions"] == {}
+    assert "linux/arm64" in jobs["pull-check"]["steps"][-1]["run"]
+    assert set(jobs["publish"]["needs"]) >= {"image", "pull-check"}
+    publish = jobs["publish"]["steps"][-1]["run"]
+    assert publish.index("pin-action-image.py") < publish.index('git tag "${VERSION}"')
+    assert 'git tag -f "${VERSION%%.*}"' in publish
+    check = "\n".join(s.get("run", "") for s in jobs["check"]["steps"])
+    assert "scripts/set-owner.py --check" in check
+
+
+def test_set_owner_replaces_every_placeholder(tmp_path: Path) -> None:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("SKIPPED: not a git checkout; set-owner works on tracked files")
+    clone = tmp_path / "repo"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    for path in ROOT.joinpath("scripts").iterdir():  # the working tree's version of the script
+        shutil.copy(path, clone / "scripts" / path.name)
+    script = str(clone / "scripts" / "set-owner.py")
+    before = subprocess.run(
+        [sys.executable, script, "--check"], capture_output=True, text=True, check=False
+    )
+    assert before.returncode == 1
+    assert ".github/workflows/promote.yml" in before.stderr
+    done = subprocess.run([sys.executable, script, "Acme-Corp"], capture_output=True, check=False)
+    assert done.returncode == 0
+    after = subprocess.run([sys.executable, script, "--check"], capture_output=True, check=False)
+    assert after.returncode == 0
+    promote = (clone / ".github" / "workflows" / "promote.yml").read_text()
+    assert "uses: Acme-Corp/hcp-packer-action@v1" in promote
+    assert (
+        "ghcr.io/acme-corp/hcp-packer-action:v1"
+        in (clone / "examples/ci/gitlab-ci.yml").read_text()
+    )
+    refused = subprocess.run([sys.executable, script, "OWNER"], capture_output=True, check=False)
+    assert refused.returncode == 2

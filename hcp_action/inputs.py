@@ -23,9 +23,13 @@ REGION_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 COMPONENT_RE = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 VAR_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,127}$")
 ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Segments of [A-Za-z0-9_-] only: the name goes into a URL path unescaped (as the SDK sends it),
+# so '?', '#', '%' or '..' must never get through.
 WIP_RE = re.compile(
-    r"^iam/project/[^/\s]+/service-principal/[^/\s]+/workload-identity-provider/[^/\s]+$"
+    r"^iam/project/[A-Za-z0-9_-]+/service-principal/[A-Za-z0-9_-]+"
+    r"/workload-identity-provider/[A-Za-z0-9_-]+$"
 )
+DIGITS_RE = re.compile(r"^[0-9]{1,6}$")  # str.isdigit() also accepts '²' and other digits
 MANAGED_CHANNEL = "latest"
 MAX_SINGLE_LINE = 1024
 MAX_MULTILINE = 65536
@@ -252,7 +256,7 @@ def parse(environ: Mapping[str, str]) -> Inputs:
         check_fingerprint(fingerprint)
 
     wait_raw = _get(environ, "wait-timeout")
-    if not wait_raw.isdigit() or not 1 <= int(wait_raw) <= MAX_WAIT_TIMEOUT:
+    if not DIGITS_RE.fullmatch(wait_raw) or not 1 <= int(wait_raw) <= MAX_WAIT_TIMEOUT:
         raise InputError(
             "wait-timeout",
             f"'{wait_raw}' is not a whole number of seconds between 1 and {MAX_WAIT_TIMEOUT}",

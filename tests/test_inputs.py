@@ -231,6 +231,44 @@ CASES: list[tuple[str, dict[str, str], dict[str, str], tuple[str, ...], str, str
         "'component'",
         "amazon-ebs.jenkins",
     ),
+    ("superscript timeout", {**TEMPLATE, "wait-timeout": "²"}, {}, (), "'wait-timeout'", "seconds"),
+    (
+        "arabic-indic digits timeout",
+        {**TEMPLATE, "wait-timeout": "٦٠٠"},
+        {},
+        (),
+        "'wait-timeout'",
+        "seconds",
+    ),
+    (
+        "provider name with query",
+        {**TEMPLATE, "hcp-workload-identity-provider": WIP + "?x=1"},
+        {},
+        (),
+        "'hcp-workload-identity-provider'",
+        "iam/project/",
+    ),
+    (
+        "provider name with fragment",
+        {**TEMPLATE, "hcp-workload-identity-provider": WIP + "#x"},
+        {},
+        (),
+        "'hcp-workload-identity-provider'",
+        "iam/project/",
+    ),
+    (
+        "provider name with dot-dot",
+        {
+            **TEMPLATE,
+            "hcp-workload-identity-provider": (
+                "iam/project/p1/service-principal/../workload-identity-provider/x"
+            ),
+        },
+        {},
+        (),
+        "'hcp-workload-identity-provider'",
+        "iam/project/",
+    ),
     (
         "bad workload provider name",
         {**TEMPLATE, "hcp-workload-identity-provider": "my-provider"},
@@ -318,3 +356,53 @@ def test_missing_packer_fails_before_any_request(harness: Harness) -> None:
     assert run.returncode == 1
     assert any("'packer' was not found on PATH" in e and "setup-packer" in e for e in run.errors)
     assert harness.emulator.registry_requests() == []
+
+
+@pytest.mark.parametrize("dry_run", ["false", "true"])
+def test_symlink_out_of_the_workspace_is_refused_unquoted(harness: Harness, dry_run: str) -> None:
+    outside = harness.tmp / "outside"
+    outside.mkdir()
+    secret_text = "OUTSIDE-CONTENT-7f3a = {{{ not hcl"
+    (outside / "host.pkr.hcl").write_text(secret_text + "\n")
+    linked = harness.workspace / "packer"
+    linked.mkdir()
+    (linked / "main.pkr.hcl").write_text((harness.workspace / "jenkins.pkr.hcl").read_text())
+    (linked / "extra.pkr.hcl").symlink_to(outside / "host.pkr.hcl")
+    run = harness.run({"template": "packer", "dry-run": dry_run})
+    assert run.returncode == 2, run.stdout
+    assert len(run.errors) == 1
+    assert "outside the workspace" in run.errors[0]
+    assert "OUTSIDE-CONTENT" not in run.everything()
+    assert harness.emulator.registry_requests() == []
+
+
+def test_template_channels_are_refused(harness: Harness) -> None:
+    """Packer >= 1.15 would move these channels itself, unguarded (contract v2)."""
+    text = (
+        (harness.workspace / "jenkins.pkr.hcl")
+        .read_text()
+        .replace(
+            'description = "Jenkins HA controller image"',
+            'description = "Jenkins HA controller image"\n  channels = ["dev", "staging"]',
+        )
+    )
+    (harness.workspace / "channels.pkr.hcl").write_text(text)
+    run = harness.run({"template": "channels.pkr.hcl", "channel": "dev"})
+    assert run.returncode == 2
+    assert len(run.errors) == 1
+    assert "channels = [dev, staging]" in run.errors[0]
+    assert "channel' input" in run.errors[0]
+    assert harness.emulator.registry_requests() == []
+    assert run.packer_calls == []
+
+
+def test_one_variable_per_line_whatever_unicode_says(harness: Harness) -> None:
+    """Lines split on \\n only: a Unicode line separator stays inside the value."""
+    value = "a\u2028aws_region=eu-west-1"
+    run = harness.run({"template": "jenkins.pkr.hcl", "variables": f"note={value}\r\nami_name=x"})
+    assert run.returncode == 0, run.stdout + run.stderr
+    argv = run.packer_calls[-1]["argv"]
+    variables = [argv[i + 1] for i, a in enumerate(argv) if a == "-var"]
+    assert variables == [f"note={value}", "ami_name=x"]
+    assert value not in run.stderr  # values are never logged
+    assert "-var', 'note=…'" in run.stderr or "note=…" in run.stderr

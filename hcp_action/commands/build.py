@@ -39,7 +39,7 @@ class BuildPlan:
 
 def preflight(inputs: Inputs, environ: Mapping[str, str]) -> BuildPlan:
     """Everything that can be checked without the network."""
-    info = template.read(inputs.template)
+    info = template.read(inputs.template, workspace=inputs.workspace)
     if info.build_count != 1:
         raise InputError(
             "template",

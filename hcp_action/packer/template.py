@@ -84,10 +84,42 @@ def _labels(raw: Any) -> dict[str, str]:
     return {_key(k): literal(v) or str(v) for k, v in raw.items() if k != "__is_block__"}
 
 
-def read(path: Path, input_name: str = "template") -> TemplateInfo:
+def _inside(files: tuple[Path, ...], workspace: Path, input_name: str) -> None:
+    """Every file read must resolve (symlinks followed) inside the workspace; its content is
+    never quoted otherwise (a parse error would print it)."""
+    root = workspace.resolve()
+    for file in files:
+        if not file.resolve().is_relative_to(root):
+            raise InputError(
+                input_name,
+                f"'{file.name}' resolves outside the workspace (a symbolic link?)",
+                fix="keep template files inside the repository; replace the link by the file.",
+            )
+
+
+def _refuse_channels(registry: dict[str, Any], input_name: str) -> None:
+    """Packer >= 1.15 moves the channels listed in the block itself after every build: before
+    the version is complete, without our guards, and without failing when it cannot."""
+    raw = registry.get("channels")
+    if raw is None:
+        return
+    names = [literal(c) or str(c) for c in raw] if isinstance(raw, list) else [str(raw)]
+    raise InputError(
+        input_name,
+        "its hcp_packer_registry block sets channels = ["
+        + ", ".join(names)
+        + "]: Packer would move them itself, unguarded, before the version is complete",
+        fix="remove 'channels' from the template and use the action's 'channel' input "
+        "(assigned only after the version is verified).",
+    )
+
+
+def read(path: Path, input_name: str = "template", workspace: Path | None = None) -> TemplateInfo:
     import hcl2  # noqa: PLC0415 - 0.1 s of import, paid only where a template is read
 
     files = template_files(path)
+    if workspace is not None:
+        _inside(files, workspace, input_name)
     registries: list[dict[str, Any]] = []
     builds: list[dict[str, Any]] = []
     sources: dict[str, Source] = {}
@@ -129,6 +161,7 @@ def read(path: Path, input_name: str = "template") -> TemplateInfo:
             fix="keep only the top-level block.",
         )
     registry = (registries or nested or [{}])[0]
+    _refuse_channels(registry, input_name)
     raw_bucket = registry.get("bucket_name")
     bucket = literal(raw_bucket) if raw_bucket is not None else None
     expression = str(raw_bucket) if raw_bucket is not None and bucket is None else None

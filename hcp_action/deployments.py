@@ -1,7 +1,8 @@
 """Optional GitHub Deployment records (PyGithub), one per channel this run changed.
 
-A failure to record is a warning with the fix, never a failed promotion. PyGithub is imported
-only here (≈0.3 s), only when github-deployment is true.
+A record, never a gate: any failure to record (403, 5xx, a hang, garbage, no network) is one
+warning with the fix, never a failed promotion, and the step keeps its outputs and summary.
+PyGithub is imported only here (≈0.3 s), only when github-deployment is true.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def record(
     run_id = environ.get("GITHUB_RUN_ID", "")
     run_url = f"{server}/{repository}/actions/runs/{run_id}" if run_id else ""
     done = 0
-    gh = Github(auth=Auth.Token(token), base_url=api, retry=None, timeout=15)
+    timeout = _timeout(environ)
+    gh = Github(auth=Auth.Token(token), base_url=api, retry=None, timeout=timeout)
     try:
         repo = gh.get_repo(repository, lazy=True)
         for change in changes:
@@ -87,14 +89,32 @@ def record(
             except GithubException as exc:
                 status = exc.status
                 fix = PERMISSION_FIX if status in {401, 403, 404} else "see the GitHub status page."
-                workflow.warning(
-                    f"github-deployment: GitHub answered {status} while recording {environment}; "
-                    f"the channel change itself succeeded. Fix: {fix}",
-                    title="Deployment not recorded",
+                _warn(workflow, f"GitHub answered {status} while recording {environment}", fix)
+                break
+            except Exception as exc:  # a record must never fail the step
+                _warn(
+                    workflow,
+                    f"recording {environment} failed ({type(exc).__name__}: {str(exc)[:200]})",
+                    f"check that GITHUB_API_URL ({api}) is reachable within {timeout} s.",
                 )
-                log.warning("deployment not recorded", environment=environment, status=status)
-                continue
+                break
             done += 1
     finally:
         gh.close()
     return done
+
+
+def _timeout(environ: Mapping[str, str]) -> int:
+    """Seconds for each GitHub API call (HCP_ACTION_GITHUB_TIMEOUT, 1-120, default 15)."""
+    raw = environ.get("HCP_ACTION_GITHUB_TIMEOUT") or "15"
+    value = int(raw) if raw.isascii() and raw.isdigit() else 15
+    return value if 1 <= value <= 120 else 15
+
+
+def _warn(workflow: Reporter, what: str, fix: str) -> None:
+    workflow.warning(
+        f"github-deployment: {what}; the channel change itself succeeded and no further "
+        f"deployment is recorded for this run. Fix: {fix}",
+        title="Deployment not recorded",
+    )
+    log.warning("deployment not recorded", reason=what)

@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
@@ -15,6 +16,7 @@ class FakeGitHub:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[dict[str, Any]] = []
         self.deny_status = 0  # answer every write with this status (e.g. 403)
+        self.write_mode = ""  # "garbage": 201 with a non-JSON body; "hang": answer after 30 s
         self.deployments: dict[int, dict[str, Any]] = {}
         self.oidc_request_token = "oidc-request-token-0123456789"
         self.issued_jwts: list[str] = []
@@ -87,6 +89,15 @@ class FakeGitHub:
                         "auth": self.headers.get("Authorization", ""),
                     }
                 )
+                if fake.write_mode == "hang":
+                    time.sleep(30)
+                if fake.write_mode == "garbage":
+                    self.send_response(201)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "9")
+                    self.end_headers()
+                    self.wfile.write(b"<garbage>")
+                    return
                 if fake.deny_status:
                     self._reply(
                         fake.deny_status,

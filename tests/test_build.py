@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 from hcp_action.emulator import Emulator
-from tests.helpers import ActionRun, Harness
+from hcp_action.emulator.server import Fault
+from tests.helpers import ActionRun, Harness, seed
 
 BUCKET = "jenkins-ha-ami"
 
@@ -345,3 +347,28 @@ def test_template_directory_and_bucket_input(harness: Harness) -> None:
     assert (
         channel_fp(harness.emulator, "override-bucket", "dev") == run.outputs["version-fingerprint"]
     )
+
+
+def test_build_does_not_overwrite_a_change_made_while_packer_ran(harness: Harness) -> None:
+    """Someone rolls `dev` back while Packer runs (the build's RUNNING update is held by the
+    emulator meanwhile): the build fails without writing, naming both fingerprints."""
+    seed(harness.emulator, "fp-before", "dev")
+    harness.emulator.add_fault(Fault(method="PATCH", path="/builds/", agent="packer", hold=True))
+
+    def rollback_meanwhile() -> None:
+        assert harness.emulator.holding.wait(60)
+        seed(harness.emulator, "fp-rolled-back", "dev")
+        harness.emulator.release.set()
+
+    helper = threading.Thread(target=rollback_meanwhile)
+    helper.start()
+    run = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"})
+    helper.join()
+    assert run.returncode == 1, run.stdout
+    assert len(run.errors) == 1
+    assert "fp-before" in run.errors[0]
+    assert "fp-rolled-back" in run.errors[0]
+    assert channel_fp(harness.emulator, "jenkins-ha-ami", "dev") == "fp-rolled-back"
+    writes = [w for w in harness.emulator.writes() if "/channels" in str(w["path"])]
+    assert writes == []
+    assert run.outputs == {}

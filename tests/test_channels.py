@@ -366,3 +366,39 @@ def test_racing_writer_is_detected(harness: Harness) -> None:
     assert any("now holds 'fp-b', not fp-a" in e and "another run" in e for e in run.errors)
     assert run.outputs == {}
     assert channel_fp(harness.emulator, "staging") == "fp-b"  # the later writer won, as on HCP
+
+
+@pytest.mark.parametrize("failure", ["500", "garbage", "hang", "unreachable"])
+def test_deployment_failure_never_fails_the_step(
+    harness: Harness, github: FakeGitHub, failure: str
+) -> None:
+    """GitHub Deployments are a record, never a gate (contract v2): whatever GitHub does, the
+    channel change keeps its success, outputs and summary, with one warning."""
+    api = github.url
+    if failure == "500":
+        github.deny_status = 500
+    elif failure == "unreachable":
+        api = "http://127.0.0.1:9"  # discard port: connection refused
+    else:
+        github.write_mode = failure
+    seed(harness.emulator, "fp-deploy", "dev")
+    run = harness.run(
+        {
+            "command": "promote",
+            "bucket": BUCKET,
+            "from-channel": "dev",
+            "channel": "staging",
+            "github-deployment": "true",
+            "github-token": "ghs_deploy_test_token",
+        },
+        {**GH_ENV, "GITHUB_API_URL": api, "HCP_ACTION_GITHUB_TIMEOUT": "2"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.errors == []
+    warnings = [line for line in run.stdout.splitlines() if line.startswith("::warning")]
+    assert len(warnings) == 1
+    assert "channel change itself succeeded" in warnings[0]
+    assert run.outputs["version-fingerprint"] == "fp-deploy"
+    assert "staging" in run.summary
+    assert channel_fp(harness.emulator, "staging") == "fp-deploy"
+    assert "Traceback" not in run.stderr

@@ -20,7 +20,7 @@ from hcp_action.errors import (
 from hcp_action.hcp.client import HcpPackerClient
 from hcp_action.hcp.credentials import Credentials
 from hcp_action.hcp.credfile import packer_credentials
-from hcp_action.hcp.models import Version
+from hcp_action.hcp.models import Channel, Version
 from hcp_action.inputs import NAME_RE, Inputs
 from hcp_action.packer import template
 from hcp_action.packer.runner import PackerEnv, PackerRunner, packer_environment
@@ -156,6 +156,8 @@ def run(
                 f"{(before.fingerprint if before else '') or '(new)'} → {fp}"
             )
         else:
+            if not complete:
+                before = _unchanged_since(client, bucket, inputs.channel, before)
             assignment = channels.assign(client, bucket, inputs.channel, before, version)
     return replace(
         base,
@@ -167,6 +169,24 @@ def run(
         packer_ran=not complete,
         plan=tuple(plan_lines),
     )
+
+
+def _unchanged_since(
+    client: HcpPackerClient, bucket: str, channel: str, before: Channel | None
+) -> Channel | None:
+    """Packer ran for minutes: if someone rolled back or promoted meanwhile, writing now would
+    silently undo that. Read the channel again and refuse to write over a change."""
+    now = channels.read_channel(client, bucket, channel)
+    then_fp = before.fingerprint if before else ""
+    now_fp = now.fingerprint if now else ""
+    if (now is None) != (before is None) or now_fp != then_fp:
+        raise ChannelError(
+            f"channel '{channel}' changed while Packer ran: it held '{then_fp or 'nothing'}' "
+            f"before the build and holds '{now_fp or 'nothing'}' now; not overwritten",
+            fix="someone promoted or rolled back meanwhile; check the change, then re-run the "
+            "job (the version is complete and is reused) or promote it by hand.",
+        )
+    return now
 
 
 def _run_packer(

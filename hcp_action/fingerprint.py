@@ -1,8 +1,10 @@
 """The version fingerprint we choose, so re-runs of a job reuse or resume the same version.
 
-Recipe: the commit (GITHUB_SHA, else the workspace's git HEAD) and the build's inputs (template
-path, working directory, variables in order, var-file paths and contents). No run id or attempt:
-"re-run failed jobs" must land on the same version. 32 characters: `<12 of commit>-<19 of digest>`.
+Recipe: the commit (the first set of GITHUB_SHA, CI_COMMIT_SHA, GIT_COMMIT, BUILDKITE_COMMIT,
+CIRCLE_SHA1, else the workspace's git HEAD) and the build's inputs (template path, working
+directory, variables in order, var-file paths and contents, and every PKR_VAR_* environment
+variable, sorted, since Packer reads them as variables). No run id or attempt: "re-run failed
+jobs" must land on the same version. 32 characters: `<12 of commit>-<19 of digest>`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from hcp_action.errors import InputError
 from hcp_action.inputs import Inputs
 
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
+# GitHub Actions, GitLab CI, Jenkins (git plugin), Buildkite, CircleCI.
+COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT", "BUILDKITE_COMMIT", "CIRCLE_SHA1")
 
 
 def _git_head(inputs: Inputs) -> str:
@@ -32,12 +36,20 @@ def _git_head(inputs: Inputs) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def commit_of(inputs: Inputs, environ: Mapping[str, str]) -> str:
+    for name in COMMIT_VARIABLES:
+        if environ.get(name):
+            return environ[name].strip()
+    return _git_head(inputs)
+
+
 def derive(inputs: Inputs, environ: Mapping[str, str]) -> str:
-    commit = environ.get("GITHUB_SHA") or _git_head(inputs)
+    commit = commit_of(inputs, environ)
     if not _SHA_RE.fullmatch(commit):
         raise InputError(
             "version-fingerprint",
-            "cannot be derived: GITHUB_SHA is unset and the workspace is not a git checkout",
+            "cannot be derived: none of " + ", ".join(COMMIT_VARIABLES) + " holds a commit "
+            "and the workspace is not a git checkout",
             fix="set version-fingerprint explicitly, or run inside a git repository.",
         )
     digest = hashlib.sha256()
@@ -54,4 +66,6 @@ def derive(inputs: Inputs, environ: Mapping[str, str]) -> str:
     for path in inputs.var_files:
         feed("var-file", str(path.relative_to(inputs.workspace)).encode())
         feed("var-file-content", path.read_bytes())
+    for name in sorted(k for k in environ if k.startswith("PKR_VAR_")):
+        feed("env-var", f"{name}={environ[name]}".encode())
     return f"{commit[:12].lower()}-{digest.hexdigest()[:19]}"

@@ -372,3 +372,23 @@ def test_build_does_not_overwrite_a_change_made_while_packer_ran(harness: Harnes
     writes = [w for w in harness.emulator.writes() if "/channels" in str(w["path"])]
     assert writes == []
     assert run.outputs == {}
+
+
+def test_fingerprint_follows_pkr_var_and_other_cis_commits(harness: Harness) -> None:
+    """PKR_VAR_* are Packer variables too; the commit may come from GitLab, Jenkins, Buildkite
+    or CircleCI, and gives the same fingerprint as GITHUB_SHA (contract v2)."""
+
+    def fp(env: dict[str, str], drop: tuple[str, ...] = ()) -> str:
+        run = harness.run({"template": "jenkins.pkr.hcl", "dry-run": "true"}, env, drop=drop)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.outputs["version-fingerprint"]
+
+    base = fp({})
+    east = fp({"PKR_VAR_aws_region": "us-east-1"})
+    west = fp({"PKR_VAR_aws_region": "eu-west-1"})
+    assert len({base, east, west}) == 3
+    assert fp({"PKR_VAR_aws_region": "eu-west-1"}) == west  # stable
+    sha = harness.env()["GITHUB_SHA"]
+    for name in ("CI_COMMIT_SHA", "GIT_COMMIT", "BUILDKITE_COMMIT", "CIRCLE_SHA1"):
+        assert fp({name: sha}, drop=("GITHUB_SHA",)) == base, name
+    assert fp({"CI_COMMIT_SHA": "e" * 40}, drop=("GITHUB_SHA",)).startswith("e" * 12)

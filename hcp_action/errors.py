@@ -9,6 +9,7 @@ ActionError                      anything the user should read; has a title and 
 │   ├── FailedPrecondition (9)
 │   └── Aborted (10)             what HCP answers for a missing version
 ├── TransportError               the registry could not be reached (after retries)
+│   └── WrongAnswer              an answer about another bucket, version or channel
 ├── PackerFailed                 packer init/build exited non-zero
 ├── VersionFailed                a build of the version FAILED/CANCELLED, or it has no artifacts
 ├── WaitTimeout                  the version did not complete within wait-timeout
@@ -55,6 +56,10 @@ class AuthError(ActionError):
 
 class TransportError(ActionError):
     title = "HCP Packer registry unreachable"
+
+
+class WrongAnswer(TransportError):
+    title = "The registry answered about something else"
 
 
 class HcpApiError(ActionError):

@@ -37,7 +37,7 @@ def harness(tmp_path: Path, emulator: Emulator, sim_bin: Path) -> Harness:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from tests import test_fault_matrix  # noqa: PLC0415
+    from tests import test_fault_matrix, test_hostile  # noqa: PLC0415
 
-    for line in test_fault_matrix.report():
+    for line in [*test_fault_matrix.report(), *test_hostile.report()]:
         terminalreporter.write_line(line)

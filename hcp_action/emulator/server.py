@@ -62,6 +62,15 @@ class Fault:
     # Hold the request (before it is processed) until `Emulator.release` is set: lets a test
     # act while a write is in flight without guessing at timing.
     hold: bool = False
+    # Hostile answers (the real reply, made unkind): a 302 to this URL; a 200 of this many
+    # bytes of JSON padding; the reply's body one byte per `drip` seconds; the reply about
+    # another resource (version fingerprint / channel name / bucket replaced by `wrong`);
+    # a 200 whose body is not JSON.
+    redirect: str = ""
+    oversize: int = 0
+    drip: float = 0.0
+    wrong: str = ""
+    garbage: bool = False
 
     def matches(self, method: str, path: str, agent: str = "") -> bool:
         return (
@@ -530,6 +539,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.close()
                 return
+            if fault is not None and self._hostile(fault, path, query, raw, headers):
+                return
             if fault is not None and fault.status:
                 code = {429: 8, 500: 13, 502: 14, 503: 14, 504: 4}.get(fault.status, 13)
                 reply: Reply = (
@@ -553,6 +564,70 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             # A client that gave up (a timeout fault) finds the request processed all the same.
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self._send(*reply, extra=extra)
+
+        def _hostile(
+            self,
+            fault: Fault,
+            path: str,
+            query: dict[str, str],
+            raw: bytes,
+            headers: dict[str, str],
+        ) -> bool:
+            """Answer the unkind way a fault asks for; False if it asks for none."""
+            if fault.redirect:
+                self._log(path, query, raw, 302, None)
+                self._send(302, {}, extra={"Location": fault.redirect})
+                return True
+            if fault.garbage:
+                self._log(path, query, raw, 200, None)
+                self._raw(200, b"<html>not json</html>", length=True)
+                return True
+            if fault.oversize:
+                self._log(path, query, raw, 200, None)
+                # No Content-Length: the client can only find out by reading.
+                self.close_connection = True
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                chunk = b" " * 65536
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(b'{"pad": "')
+                    for _ in range(fault.oversize // len(chunk) + 1):
+                        self.wfile.write(chunk)
+                    self.wfile.write(b'"}')
+                return True
+            if not (fault.drip or fault.wrong):
+                return False
+            code, body = emulator.dispatch(self.command, path, query, _json(raw), headers)
+            if fault.wrong:
+                for key, field in (("version", "fingerprint"), ("channel", "name")):
+                    if isinstance(body.get(key), dict):
+                        body[key][field] = fault.wrong
+            self._log(path, query, raw, code, body)
+            payload = json.dumps(body).encode()
+            if not fault.drip:
+                self._raw(code, payload, length=True)
+                return True
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                for byte in payload:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(fault.drip)
+            return True
+
+        def _raw(self, code: int, payload: bytes, *, length: bool) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            if length:
+                self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(payload)
 
         def _log(
             self, path: str, query: dict[str, str], raw: bytes, code: int, response: Json | None

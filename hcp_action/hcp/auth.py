@@ -17,7 +17,8 @@ import structlog
 from hcp_action.errors import AuthError, TransportError
 from hcp_action.hcp.credentials import Credentials, ServicePrincipal, SubjectSource, Workload
 from hcp_action.hcp.endpoints import API_AUDIENCE, Endpoints
-from hcp_action.hcp.retry import RetryConfig, send
+from hcp_action.hcp.retry import RetryAfterTooLong, RetryConfig, send
+from hcp_action.hcp.transport import BodyTooLarge, fetch
 
 log = structlog.get_logger(__name__)
 USER_AGENT = "hcp-packer-action"
@@ -68,17 +69,28 @@ class HcpAuth(httpx.Auth):
     def _post(
         self, client: httpx.Client, url: str, operation: str, **kwargs: Any
     ) -> httpx.Response:
+        auth = kwargs.pop("auth", None)
         try:
             return send(
                 self._retry,
                 write=False,
                 operation=operation,
-                request=lambda: client.post(url, **kwargs),
+                request=lambda: fetch(
+                    client,
+                    client.build_request("POST", url, **kwargs),
+                    deadline=self._retry.timeout,
+                    auth=auth,
+                ),
             )
         except httpx.TransportError as exc:
             raise TransportError(
                 f"{operation}: could not reach {url}: {exc}",
                 fix="check HCP_AUTH_URL/HCP_API_ADDRESS and the network.",
+            ) from None
+        except (RetryAfterTooLong, BodyTooLarge) as exc:
+            raise AuthError(
+                f"{operation}: the auth service failed: {exc}",
+                fix="HCP's auth service is throttling or failing; re-run the job later.",
             ) from None
 
     def _service_principal(self, sp: ServicePrincipal) -> httpx.Response:
@@ -98,11 +110,17 @@ class HcpAuth(httpx.Auth):
                     self._retry,
                     write=False,
                     operation="OIDC token",
-                    request=lambda: self._auth_http.get(
-                        source.url, headers={k: v.reveal() for k, v in source.headers.items()}
+                    request=lambda: fetch(
+                        self._auth_http,
+                        self._auth_http.build_request(
+                            "GET",
+                            source.url,
+                            headers={k: v.reveal() for k, v in source.headers.items()},
+                        ),
+                        deadline=self._retry.timeout,
                     ),
                 )
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, RetryAfterTooLong, BodyTooLarge) as exc:
                 raise TransportError(f"could not fetch the OIDC token: {exc}") from None
             if response.status_code != httpx.codes.OK:
                 raise AuthError(
@@ -153,6 +171,18 @@ class HcpAuth(httpx.Auth):
                 fix="check hcp-workload-identity-provider, and that the provider's conditions "
                 "(repository, ref, audience) match this job's OIDC token.",
             )
+        if (
+            response.is_redirect
+            or response.status_code >= httpx.codes.INTERNAL_SERVER_ERROR
+            or (httpx.codes.MULTIPLE_CHOICES <= response.status_code < httpx.codes.BAD_REQUEST)
+        ):
+            # Not a verdict on the key: the service itself is failing (or is not HCP).
+            raise AuthError(
+                f"the HCP auth service failed (HTTP {response.status_code}); the credentials "
+                "were not judged",
+                fix="HCP's auth service is failing or HCP_AUTH_URL points at a redirect; check "
+                "the HCP status page and HCP_AUTH_URL, then re-run the job.",
+            )
         if response.status_code != httpx.codes.OK:
             raise refused
         try:
@@ -167,6 +197,12 @@ class HcpAuth(httpx.Auth):
         self._on_token(token)  # masked before anything else can see it
         log.debug("token acquired", kind=type(credentials).__name__)
         return token
+
+    def ensure_token(self) -> None:
+        """Get the token before a request is sent, so that its own retries are not cut short
+        by the request's deadline."""
+        if self._token is None:
+            self._token = self._fetch()
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if self._token is None:

@@ -9,16 +9,41 @@ from urllib.parse import quote
 
 import httpx
 
-from hcp_action.errors import TransportError, api_error
+from hcp_action.errors import TransportError, WrongAnswer, api_error
 from hcp_action.hcp.auth import USER_AGENT, HcpAuth
 from hcp_action.hcp.credentials import Credentials
 from hcp_action.hcp.endpoints import Endpoints
-from hcp_action.hcp.models import Channel, HistoryEntry, HistoryPage, Version
-from hcp_action.hcp.retry import RetryConfig, send
+from hcp_action.hcp.models import Channel, HistoryEntry, HistoryPage, Version, as_list
+from hcp_action.hcp.retry import RetryAfterTooLong, RetryConfig, send
+from hcp_action.hcp.transport import BodyTooLarge, fetch
 
 
 def _seg(value: str) -> str:
     return quote(value, safe="")
+
+
+def _same(operation: str, what: str, asked: str, got: str) -> None:
+    """An answer about another resource is never a result (a proxy, a cache, a bug)."""
+    if got != asked:
+        raise WrongAnswer(
+            f"{operation}: asked for {what} '{asked}', the registry answered about "
+            f"'{got or '(none)'}'",
+            fix="check HCP_API_ADDRESS points at HCP (not a cache or proxy), then re-run.",
+        )
+
+
+def _version(operation: str, data: Any, bucket: str, fingerprint: str) -> Version:
+    version = Version.from_api(data.get("version"))
+    _same(operation, "version", fingerprint, version.fingerprint)
+    _same(operation, "bucket", bucket, version.bucket_name)
+    return version
+
+
+def _channel(operation: str, data: Any, bucket: str, name: str) -> Channel:
+    channel = Channel.from_api(data.get("channel"))
+    _same(operation, "channel", name, channel.name)
+    _same(operation, "bucket", bucket, channel.bucket_name)
+    return channel
 
 
 class HcpPackerClient:
@@ -78,13 +103,16 @@ class HcpPackerClient:
         params: dict[str, str] | None = None,
     ) -> Any:
         write = method != "GET"
+        self._auth.ensure_token()
         try:
             response = send(
                 self._retry,
                 write=write,
                 operation=operation,
-                request=lambda: self._http.request(
-                    method, self._base + path, json=body, params=params
+                request=lambda: fetch(
+                    self._http,
+                    self._http.build_request(method, self._base + path, json=body, params=params),
+                    deadline=self._retry.timeout,
                 ),
             )
         except httpx.TransportError as exc:
@@ -92,12 +120,28 @@ class HcpPackerClient:
                 f"{operation}: the HCP Packer API did not answer ({type(exc).__name__}: {exc})",
                 fix="check HCP_API_ADDRESS and the runner's network, then re-run the job.",
             ) from None
+        except (RetryAfterTooLong, BodyTooLarge) as exc:
+            raise TransportError(
+                f"{operation}: {exc}",
+                fix="HCP is throttling or misbehaving: re-run the job later; check "
+                "HCP_API_ADDRESS points at HCP.",
+            ) from None
+        if not response.is_success:
+            if response.is_redirect or 300 <= response.status_code < 400:  # never followed
+                raise TransportError(
+                    f"{operation}: the API answered HTTP {response.status_code} (a redirect), "
+                    "which is not followed",
+                    fix="check HCP_API_ADDRESS points at the HCP API itself, not a proxy.",
+                )
+            try:
+                error_body = response.json() if response.content else {}
+            except ValueError:
+                error_body = None
+            raise api_error(response.status_code, error_body, operation)
         try:
             data = response.json() if response.content else {}
         except ValueError:
             data = None
-        if response.is_error:
-            raise api_error(response.status_code, data, operation)
         if not isinstance(data, dict):
             raise TransportError(f"{operation}: the registry answered with no JSON object")
         return data
@@ -109,13 +153,13 @@ class HcpPackerClient:
         data = self._call(
             "GET", f"{self._bucket(bucket)}/versions/{_seg(fingerprint)}", operation="GetVersion"
         )
-        return Version.from_api(data.get("version"))
+        return _version("GetVersion", data, bucket, fingerprint)
 
     def get_channel(self, bucket: str, channel: str) -> Channel:
         data = self._call(
             "GET", f"{self._bucket(bucket)}/channels/{_seg(channel)}", operation="GetChannel"
         )
-        return Channel.from_api(data.get("channel"))
+        return _channel("GetChannel", data, bucket, channel)
 
     def create_channel(self, bucket: str, channel: str, fingerprint: str) -> Channel:
         data = self._call(
@@ -124,7 +168,7 @@ class HcpPackerClient:
             operation="CreateChannel",
             body={"name": channel, "version_fingerprint": fingerprint},
         )
-        return Channel.from_api(data.get("channel"))
+        return _channel("CreateChannel", data, bucket, channel)
 
     def update_channel(self, bucket: str, channel: str, fingerprint: str) -> Channel:
         data = self._call(
@@ -133,11 +177,14 @@ class HcpPackerClient:
             operation="UpdateChannel",
             body={"version_fingerprint": fingerprint, "update_mask": "versionFingerprint"},
         )
-        return Channel.from_api(data.get("channel"))
+        return _channel("UpdateChannel", data, bucket, channel)
 
     def list_channels(self, bucket: str) -> list[Channel]:
         data = self._call("GET", f"{self._bucket(bucket)}/channels", operation="ListChannels")
-        return [Channel.from_api(c) for c in data.get("channels") or ()]
+        channels = [Channel.from_api(c) for c in as_list(data, "channels")]
+        for channel in channels:
+            _same("ListChannels", "bucket", bucket, channel.bucket_name)
+        return channels
 
     def channel_history(
         self, bucket: str, channel: str, *, page_token: str = "", page_size: int = 20
@@ -153,7 +200,7 @@ class HcpPackerClient:
             params=params,
         )
         entries = sorted(
-            (HistoryEntry.from_api(e) for e in data.get("history") or ()),
+            (HistoryEntry.from_api(e) for e in as_list(data, "history")),
             key=lambda e: e.assigned_at,
             reverse=True,
         )
@@ -168,4 +215,4 @@ class HcpPackerClient:
             operation="UpdateVersion",
             body={"revoke_in": "0s", "revocation_message": reason},
         )
-        return Version.from_api(data.get("version"))
+        return _version("UpdateVersion", data, bucket, fingerprint)

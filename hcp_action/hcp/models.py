@@ -42,6 +42,15 @@ def _obj(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
+def as_list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise TransportError(f"the registry answered with an unexpected {key}: not a list")
+    return value
+
+
 def _enum(cls: type[E], raw: str, default: E) -> E:
     try:
         return cls(raw)
@@ -78,7 +87,7 @@ class Build:
             component_type=_str(data, "component_type"),
             status=_enum(BuildStatus, _str(data, "status"), BuildStatus.UNSET),
             platform=_str(data, "platform"),
-            artifacts=tuple(Artifact.from_api(a) for a in data.get("artifacts") or ()),
+            artifacts=tuple(Artifact.from_api(a) for a in as_list(data, "artifacts")),
         )
 
 
@@ -101,7 +110,7 @@ class Version:
             name=_str(data, "name"),
             status=_enum(VersionStatus, _str(data, "status"), VersionStatus.UNSET),
             bucket_name=_str(data, "bucket_name"),
-            builds=tuple(Build.from_api(b) for b in data.get("builds") or ()),
+            builds=tuple(Build.from_api(b) for b in as_list(data, "builds")),
             revoke_at=_str(data, "revoke_at"),
         )
 
@@ -126,6 +135,7 @@ class Channel:
     name: str
     managed: bool
     version: Version | None
+    bucket_name: str = ""
 
     @classmethod
     def from_api(cls, data: Any) -> Channel:
@@ -139,6 +149,7 @@ class Channel:
             name=_str(data, "name"),
             managed=bool(data.get("managed")),
             version=version,
+            bucket_name=_str(data, "bucket_name"),
         )
 
     @property

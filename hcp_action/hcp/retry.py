@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,17 @@ from tenacity import (
 log = structlog.get_logger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class RetryAfterTooLong(Exception):
+    """The server asks us to wait longer than the retry deadline allows: fail now."""
+
+    def __init__(self, response: httpx.Response, seconds: float, remaining: float) -> None:
+        super().__init__(
+            f"the server asked to retry after {seconds:g} s (Retry-After), more than the "
+            f"{max(remaining, 0):.0f} s left of the retry deadline"
+        )
+        self.response = response
 
 
 class RetryableStatus(Exception):
@@ -94,7 +106,9 @@ def retrying(
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        return max(jitter(state), _retry_after(exc))
+        remaining = config.deadline - (state.seconds_since_start or 0.0)
+        # Never sleep past the deadline: the whole call is bounded by deadline + one request.
+        return max(0.0, min(max(jitter(state), _retry_after(exc)), remaining))
 
     def before_sleep(state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -129,12 +143,18 @@ def send(
     """Send with the policy. Returns the last answer (even a 429/5xx once retries are spent);
     raises httpx.TransportError when the last attempt could not connect or timed out."""
     response: httpx.Response | None = None
+    started = time.monotonic()
     try:
         for attempt in retrying(config, write=write, operation=operation):
             with attempt:
                 response = request()
                 if response.status_code in RETRYABLE_STATUS:
-                    raise RetryableStatus(response)
+                    failure = RetryableStatus(response)
+                    asked = _retry_after(failure)
+                    remaining = config.deadline - (time.monotonic() - started)
+                    if asked > remaining:
+                        raise RetryAfterTooLong(response, asked, remaining)
+                    raise failure
     except RetryableStatus as exc:
         return exc.response
     assert response is not None  # noqa: S101 - reraise=True: the loop either returned or raised

@@ -8,6 +8,7 @@ table); `--json` prints the action's outputs as one JSON object on stdout. Every
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,6 +27,15 @@ _STYLES = {
     "green": "\033[32m",
     "dim": "\033[2m",
 }
+
+
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.)?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def plain(text: str) -> str:
+    """Text without terminal control sequences or control characters (newlines and tabs kept)."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text))
 
 
 class Console:
@@ -84,7 +94,7 @@ class Console:
     def _redact(self, text: str) -> str:
         for value in self._masked:
             text = text.replace(value, "***")
-        return text
+        return plain(text)
 
     def error(self, message: str, *, title: str = "") -> None:
         if self._commands is not None:
@@ -149,7 +159,7 @@ class Console:
     # ---- the human result ---------------------------------------------------------------------
     def _human(self, result: Result) -> str:
         title = f"{result.command}{' (dry run)' if result.dry_run else ''}: bucket {result.bucket}"
-        lines = [self._style(title, "bold")]
+        lines = [title]
         version = result.version
         if version is not None:
             lines.append(f"  version      {version.name}  {version.fingerprint}  ({version.id})")
@@ -164,7 +174,7 @@ class Console:
         for a in changes:
             before = f"{a.before_name} {a.before}".strip() or "(none)"
             after = f"{a.after_name} {a.after}".strip() or "(none)"
-            arrow = self._style("→", "green") if a.changed else "="
+            arrow = "→" if a.changed else "="
             note = " (created)" if a.created else "" if a.changed else " (unchanged)"
             lines.append(f"  channel      {a.channel}: {before} {arrow} {after}{note}")
         if result.channel and not changes:
@@ -180,4 +190,9 @@ class Console:
             lines.append(f"  plan         {item}")
         for note_text in result.notes:
             lines.append(f"  note         {note_text}")
+        # Registry text reaches a terminal: no control sequence of its own gets through. Our
+        # styles are applied after the data was cleaned.
+        lines = [plain(line) for line in lines]
+        lines[0] = self._style(lines[0], "bold")
+        lines = [line.replace(" → ", f" {self._style('→', 'green')} ") for line in lines]
         return "\n".join(lines) + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from hcp_action.errors import ActionError, Cancelled, ChannelError
@@ -10,8 +11,26 @@ from hcp_action.result import Result
 PORTAL = "https://portal.cloud.hashicorp.com"
 
 
+# Text from the registry, the template or a server is data, never Markdown or HTML: characters
+# that open emphasis, code, links, images, HTML, headings or table cells are backslash-escaped
+# (CommonMark allows it for any ASCII punctuation), GitHub's bare-URL autolinks are broken up,
+# control characters and line breaks become spaces.
+_MARKUP = re.compile(r"([\\`*_{}\[\]<>#|!~&])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.)")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_PLAIN = re.compile(r"^[A-Za-z0-9._/-]+$")
+
+
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ") or "—"
+    escaped = _MARKUP.sub(r"\\\1", _CONTROL.sub(" ", text))
+    return (
+        _AUTOLINK.sub(lambda m: m.group(1).replace("/", "\\/").replace(".", "\\."), escaped) or "—"
+    )
+
+
+def _code(text: str) -> str:
+    """A value in a code span when it is plainly safe there, else escaped text."""
+    return f"`{text}`" if _PLAIN.fullmatch(text) else _cell(text)
 
 
 def bucket_link(org: str, project: str, bucket: str) -> str:
@@ -25,7 +44,7 @@ def bucket_link(org: str, project: str, bucket: str) -> str:
 def _named(name: str, fingerprint: str) -> str:
     if not fingerprint:
         return "(none)"
-    return f"{_cell(name)} (`{_cell(fingerprint)}`)" if name else f"`{_cell(fingerprint)}`"
+    return f"{_cell(name)} ({_code(fingerprint)})" if name else _code(fingerprint)
 
 
 def render(result: Result) -> str:
@@ -35,13 +54,13 @@ def render(result: Result) -> str:
         "| | |",
         "|---|---|",
         (
-            f"| Bucket | [`{_cell(result.bucket)}`]"
+            f"| Bucket | [{_code(result.bucket)}]"
             f"({bucket_link(result.organization_id, result.project_id, result.bucket)}) |"
         ),
     ]
     if version is not None:
-        lines.append(f"| Version | **{_cell(version.name)}** (`{_cell(version.id)}`) |")
-    lines.append(f"| Fingerprint | `{_cell(result.fingerprint)}` |")
+        lines.append(f"| Version | **{_cell(version.name)}** ({_code(version.id)}) |")
+    lines.append(f"| Fingerprint | {_code(result.fingerprint)} |")
     if result.command == "build":
         how = (
             "reused a complete version; Packer not run"
@@ -54,7 +73,7 @@ def render(result: Result) -> str:
         )
         lines.append(f"| Packer | {how} |")
     if result.channel and result.assignment is None:
-        lines.append(f"| Channel | `{_cell(result.channel)}` |")
+        lines.append(f"| Channel | {_code(result.channel)} |")
     changes = ([result.assignment] if result.assignment else []) + list(result.moves)
     if changes:
         lines += ["", "### Channels", "", "| Channel | Before | After | |", "|---|---|---|---|"]
@@ -69,13 +88,13 @@ def render(result: Result) -> str:
             if a in result.moves:
                 how = "moved back by HCP on revocation"
             lines.append(
-                f"| `{_cell(a.channel)}` | {_named(a.before_name, a.before)} | "
+                f"| {_code(a.channel)} | {_named(a.before_name, a.before)} | "
                 f"{_named(a.after_name, a.after)} | {how} |"
             )
     if version is not None and version.builds:
         lines += ["", "### Builds", "", "| Component | Platform | Status |", "|---|---|---|"]
         lines += [
-            f"| `{_cell(b.component_type)}` | {_cell(b.platform)} | {b.status.value} |"
+            f"| {_code(b.component_type)} | {_cell(b.platform)} | {b.status.value} |"
             for b in version.builds
         ]
     if result.selection is not None:
@@ -84,13 +103,13 @@ def render(result: Result) -> str:
         for row in sel.artifacts:
             mark = " ✅" if row.region == sel.region and row.id == sel.ami_id else ""
             lines.append(
-                f"| {_cell(row.region)} | `{_cell(row.id)}`{mark} | `{_cell(row.component)}` |"
+                f"| {_cell(row.region)} | {_code(row.id)}{mark} | {_code(row.component)} |"
             )
-        lines += ["", f"`ami-id` = `{sel.ami_id}` ({sel.region})"]
+        lines += ["", f"`ami-id` = {_code(sel.ami_id)} ({_cell(sel.region)})"]
     if result.guards:
         lines += ["", "### Guards", ""] + [f"- ✅ {_cell(g)}" for g in result.guards]
     if result.plan:
-        lines += ["", "### Plan (nothing was changed)", ""] + [f"- {p}" for p in result.plan]
+        lines += ["", "### Plan (nothing was changed)", ""] + [f"- {_cell(p)}" for p in result.plan]
     if result.notes:
         lines += [""] + [f"> {_cell(n)}" for n in result.notes]
     if result.revoked:
@@ -108,9 +127,13 @@ def render(result: Result) -> str:
 
 
 def render_failure(error: ActionError, command: str) -> str:
-    lines = [f"## HCP Packer — {command} failed", "", f"**{error.title}**: {error.message}"]
+    lines = [
+        f"## HCP Packer — {_cell(command)} failed",
+        "",
+        f"**{error.title}**: {_cell(error.message)}",
+    ]
     if error.fix:
-        lines += ["", f"**Fix:** {error.fix}"]
+        lines += ["", f"**Fix:** {_cell(error.fix)}"]
     changes = error.changes if isinstance(error, Cancelled) else ()
     if changes:
         lines += ["", "Registry writes that completed before the cancellation took effect:", ""]

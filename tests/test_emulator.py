@@ -321,3 +321,53 @@ def test_tls_mode_serves_https(tmp_path: Path) -> None:
             data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
         )
         assert answer.status_code == 200
+
+
+def test_one_emulator_per_state_file(tmp_path: Path) -> None:
+    """Two emulators on one --state would overwrite each other's confirmed writes."""
+    state = tmp_path / "state.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with Emulator(state_file=state):
+        second = subprocess.run(
+            [sys.executable, "-m", "hcp_action.emulator", "--state", str(state), "--foreground"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert second.returncode == 2
+        assert "in use by another emulator" in second.stderr
+        assert f"pid {os.getpid()}" in second.stderr
+        assert "Traceback" not in second.stderr
+    with Emulator(state_file=state):  # released on stop
+        pass
+
+
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', "\udcff"])
+def test_corrupt_state_file_is_a_clear_error(tmp_path: Path, content: str) -> None:
+    state = tmp_path / "state.json"
+    state.write_bytes(content.encode("utf-8", "surrogateescape"))
+    done = subprocess.run(
+        [sys.executable, "-m", "hcp_action.emulator", "--state", str(state), "--foreground"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "is not" in done.stderr
+    assert "move it away" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_request_log_holds_no_token_in_clear(harness: Harness) -> None:
+    run = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"})
+    assert run.returncode == 0
+    served = httpx.get(f"{harness.emulator.url}/__/requests").text
+    assert harness.emulator.tokens
+    for token in harness.emulator.tokens:
+        assert token not in served
+    assert "access_token" in served  # present, as a digest
+    assert "sha256:" in served

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+import sys
 
-from tests.helpers import Harness
+from tests.helpers import Harness, seed
 
 BUCKET = "jenkins-ha-ami"
 
@@ -140,3 +143,58 @@ def test_lookup_refuses_revoked_and_incomplete_versions(harness: Harness) -> Non
         assert run.returncode == 1
         assert any(why in e and "lookup refused" in e for e in run.errors), run.errors
         assert run.outputs == {}
+
+
+HOSTILE_ID = "ami-1 <img src=x onerror=alert(1)> [x](https://evil.example) \x1b[2J\x1b]0;pwn\x07"
+
+
+def _plant(harness: Harness) -> None:
+    seed(harness.emulator, "fp-markup", "dev")
+    env = harness.emulator.env()
+    project = harness.emulator.registry.data["projects"][
+        f"{env['HCP_ORGANIZATION_ID']}/{env['HCP_PROJECT_ID']}"
+    ]
+    build = project["buckets"]["jenkins-ha-ami"]["versions"]["fp-markup"]["builds"][0]
+    build["component_type"] = "null.a # heading *bold*"
+    build["artifacts"][0]["external_identifier"] = HOSTILE_ID
+
+
+def test_registry_text_is_escaped_in_the_summary(harness: Harness) -> None:
+    """Registry data is data: no HTML, link, heading or emphasis in the job summary."""
+    _plant(harness)
+    run = harness.run({"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"})
+    assert run.returncode == 0, run.stdout
+    assert run.outputs["ami-id"] == HOSTILE_ID  # outputs carry the value itself
+    summary = run.summary
+    assert not re.search(r"(?<!\\)<img", summary)  # only escaped
+    assert "\\<img" in summary
+    assert "](https://evil" not in summary
+    assert "\x1b" not in summary
+    assert "\\# heading \\*bold\\*" in summary
+
+
+def test_cli_human_output_has_no_terminal_escapes(harness: Harness) -> None:
+    _plant(harness)
+    full = harness.env()
+    full.pop("GITHUB_ACTIONS")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hcp_action.cli",
+            "lookup",
+            "--bucket",
+            "jenkins-ha-ami",
+            "--channel",
+            "dev",
+        ],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ami-1 <img" in done.stdout  # the text stays readable
+    assert "\x1b" not in done.stdout + done.stderr
+    assert "\x07" not in done.stdout + done.stderr

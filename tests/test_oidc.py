@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from hcp_action.emulator.server import secret_digest
 from tests.fake_github import FakeGitHub
 from tests.helpers import Harness
 
@@ -51,7 +52,10 @@ def test_build_with_oidc_needs_no_secret(harness: Harness, github: FakeGitHub) -
     calls = exchanges(harness)
     assert [c["path"] for c in calls] == [f"/2019-12-10/{WIP}/exchange-token"] * 2
     assert github.audiences == [WIP, WIP]  # HCP's default allowed audience
-    assert [c["body"] for c in calls] == [{"jwt_token": j} for j in github.issued_jwts]
+    # The log never holds a JWT in clear (contract v2), only its digest.
+    assert [c["body"] for c in calls] == [
+        {"jwt_token": secret_digest(j)} for j in github.issued_jwts
+    ]
     assert not any(r["path"] == "/oauth2/token" for r in harness.emulator.registry_requests())
     own = [
         r

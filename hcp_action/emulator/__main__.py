@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from hcp_action.emulator.server import Emulator
+from hcp_action.emulator.server import Emulator, StateFileError
 
 
 def _stdout_is_pipe() -> bool:
@@ -53,14 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     if (args.client_id is None) != (args.client_secret is None):
         parser.error("--client-id and --client-secret go together")
 
-    emulator = Emulator(
-        host=args.host,
-        port=args.port,
-        tls=args.tls,
-        state_file=args.state,
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-    )
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            tls=args.tls,
+            state_file=args.state,
+            client_id=args.client_id,
+            client_secret=args.client_secret,
+        )
+    except StateFileError as exc:
+        print(f"hcp_action.emulator: {exc}", file=sys.stderr)
+        return 2
     exports = "; ".join(f"export {k}={shlex.quote(v)}" for k, v in emulator.env().items())
     detach = args.detach if args.detach is not None else _stdout_is_pipe()
     if detach:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
+import hashlib
 import json
+import os
 import re
 import secrets
 import socket
@@ -101,6 +104,10 @@ def _compile(template: str) -> re.Pattern[str]:
     return re.compile(f"^{pattern}$")
 
 
+class StateFileError(Exception):
+    """The --state file cannot be used (corrupt, or served by another emulator)."""
+
+
 class Emulator:
     """An HCP Packer registry on 127.0.0.1 (by default) over real HTTP."""
 
@@ -116,9 +123,11 @@ class Emulator:
     ) -> None:
         self.registry = Registry()
         self.state_file = state_file
-        self._state_mtime = 0
-        if state_file is not None and state_file.exists():
-            self._load()
+        self._lock_handle: Any = None
+        if state_file is not None:
+            self._lock_state(state_file)
+            if state_file.exists():
+                self._load()
         self.client_id = client_id
         self.client_secret = client_secret
         self.tokens: dict[str, float] = {}
@@ -179,6 +188,7 @@ class Emulator:
         self.server.server_close()
         if self._tls_dir is not None:
             self._tls_dir.cleanup()
+        self.stop_lock()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -187,16 +197,49 @@ class Emulator:
         self.stop()
 
     # ---- persistence ---------------------------------------------------------------------
+    def _lock_state(self, state_file: Path) -> None:
+        """One emulator per state file: two would each overwrite the other's confirmed writes."""
+        lock_path = state_file.with_name(state_file.name + ".lock")
+        handle = lock_path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise StateFileError(
+                f"state file {state_file} is in use by another emulator (pid {holder}); stop it "
+                "or give this one another --state"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_handle = handle
+
     def _load(self) -> None:
         assert self.state_file is not None  # noqa: S101
-        self.registry.data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        self._state_mtime = self.state_file.stat().st_mtime_ns
+        try:
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            self.stop_lock()
+            raise StateFileError(
+                f"state file {self.state_file} is not readable emulator state ({exc}); move it "
+                "away to start empty"
+            ) from None
+        if not isinstance(data, dict) or not isinstance(data.get("projects"), dict):
+            self.stop_lock()
+            raise StateFileError(
+                f"state file {self.state_file} is not emulator state (no 'projects' object); "
+                "move it away to start empty"
+            )
+        self.registry.data = data
 
-    def _refresh(self) -> None:
-        # Another emulator process may share the file (a demo): pick up its writes.
-        file = self.state_file
-        if file is not None and file.exists() and file.stat().st_mtime_ns != self._state_mtime:
-            self._load()
+    def stop_lock(self) -> None:
+        """Release the state file (closing the handle drops the flock)."""
+        if self._lock_handle is not None:
+            self._lock_handle.close()
+            self._lock_handle = None
 
     def _save(self) -> None:
         if self.state_file is None:
@@ -204,7 +247,6 @@ class Emulator:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.registry.data), encoding="utf-8")
         tmp.replace(self.state_file)
-        self._state_mtime = self.state_file.stat().st_mtime_ns
 
     # ---- test controls -------------------------------------------------------------------
     def add_fault(self, fault: Fault) -> None:
@@ -468,7 +510,6 @@ class Emulator:
                 author="service-principal",
             )
             with self.registry.lock:
-                self._refresh()
                 try:
                     reply = route.handler(call)
                 except Refusal as refusal:
@@ -637,8 +678,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 "path": path,
                 "query": query,
                 "status": code,
-                "body": _json(raw) if path != "/oauth2/token" else {},
-                "response": response,
+                "body": redacted(_json(raw)) if path != "/oauth2/token" else {},
+                "response": redacted(response),
                 "time": time.time(),
                 "agent": self.headers.get("User-Agent", ""),
             }
@@ -658,6 +699,26 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     return RequestHandler
+
+
+SECRET_KEYS = frozenset({"jwt_token", "access_token", "client_secret", "id_token"})
+
+
+def secret_digest(value: str) -> str:
+    """How a secret appears in the request log: never in clear, still comparable in tests."""
+    return "sha256:" + hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
+def redacted(body: Any) -> Any:
+    """The request log (served at /__/requests) keeps no token or JWT in clear."""
+    if isinstance(body, dict):
+        return {
+            k: secret_digest(v) if k in SECRET_KEYS and isinstance(v, str) else redacted(v)
+            for k, v in body.items()
+        }
+    if isinstance(body, list):
+        return [redacted(v) for v in body]
+    return body
 
 
 def _json(raw: bytes) -> Json:

@@ -121,6 +121,10 @@ def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Reporter) ->
     from hcp_action.hcp.retry import RetryConfig  # noqa: PLC0415
     from hcp_action.packer.runner import PackerRunner  # noqa: PLC0415
 
+    if environ.get("HCP_ACTION_TEST_CRASH") == "1":
+        # Test-only switch: the one way to drive the last-resort handler through the real
+        # entrypoint, since every known failure has its own error.
+        raise RuntimeError("HCP_ACTION_TEST_CRASH=1: a deliberate bug for the crash-report test")
     endpoints = Endpoints.from_environ(environ)
     credentials = creds.resolve(inputs, environ)
     if isinstance(credentials, creds.ServicePrincipal):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -207,3 +209,44 @@ def test_github_actions_without_outputs_file_prints_no_outputs(harness: Harness)
     assert "fp-no-output" not in done.stdout
     assert "GITHUB_OUTPUT" in done.stdout
     assert harness.emulator.registry_requests() == []
+
+
+def test_an_unexpected_error_is_one_annotation_not_a_traceback(harness: Harness) -> None:
+    """The last resort (contract v2): any bug becomes one ::error with "please report", a
+    summary and exit 1; the traceback only with RUNNER_DEBUG=1; a JSON error under --json."""
+    crash = {"HCP_ACTION_TEST_CRASH": "1"}
+    run = harness.run({"template": "jenkins.pkr.hcl"}, crash)
+    assert run.returncode == 1
+    assert len(run.errors) == 1
+    assert "please report" in run.errors[0]
+    assert "RuntimeError" in run.errors[0]
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "unexpected error" in run.summary
+    debug = harness.run({"template": "jenkins.pkr.hcl"}, {**crash, "RUNNER_DEBUG": "1"})
+    assert debug.returncode == 1
+    assert "Traceback" in debug.stderr
+    full = harness.env(crash)
+    full.pop("GITHUB_ACTIONS")
+    cli = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hcp_action.cli",
+            "lookup",
+            "--bucket",
+            "jenkins-ha-ami",
+            "--channel",
+            "dev",
+            "--json",
+        ],
+        env=full,
+        cwd=harness.workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert cli.returncode == 1
+    error = json.loads(cli.stdout)["error"]
+    assert "please report" in error["fix"]
+    assert "Traceback" not in cli.stderr

@@ -138,7 +138,7 @@ class HcpAuth(httpx.Auth):
         if source.format_type == "json":
             try:
                 value = json_pointer(json.loads(text), source.pointer)
-            except (ValueError, KeyError, IndexError, TypeError):
+            except (ValueError, KeyError, IndexError, TypeError, RecursionError):
                 value = None
             text = value if isinstance(value, str) else ""
         subject = text.strip()
@@ -187,7 +187,7 @@ class HcpAuth(httpx.Auth):
             raise refused
         try:
             token = response.json()["access_token"]
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             token = None
         if not isinstance(token, str) or not token:
             raise AuthError(

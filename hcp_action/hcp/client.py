@@ -135,12 +135,12 @@ class HcpPackerClient:
                 )
             try:
                 error_body = response.json() if response.content else {}
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: absurdly nested JSON
                 error_body = None
             raise api_error(response.status_code, error_body, operation)
         try:
             data = response.json() if response.content else {}
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
         if not isinstance(data, dict):
             raise TransportError(f"{operation}: the registry answered with no JSON object")

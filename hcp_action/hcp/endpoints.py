@@ -34,6 +34,17 @@ class Endpoints:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Endpoints:
+        try:
+            return cls._from_environ(environ)
+        except ValueError as exc:  # urlsplit: an unbalanced '[', a port out of range, ...
+            raise InputError(
+                "HCP_API_ADDRESS/HCP_AUTH_URL (environment)",
+                f"cannot be parsed ({exc})",
+                fix="give host:port (e.g. 127.0.0.1:8080, [::1]:8080) and an https URL.",
+            ) from None
+
+    @classmethod
+    def _from_environ(cls, environ: Mapping[str, str]) -> Endpoints:
         api_tls = environ.get("HCP_API_TLS", "")
         auth_tls = environ.get("HCP_AUTH_TLS", "")
         for name, value in (("HCP_API_TLS", api_tls), ("HCP_AUTH_TLS", auth_tls)):
@@ -53,7 +64,9 @@ class Endpoints:
                 f"'{address}' is not host[:port]",
                 fix="give host and port without a scheme, e.g. 127.0.0.1:8080.",
             )
-        host = urlsplit(f"//{address}").hostname or ""
+        parsed = urlsplit(f"//{address}")
+        host = parsed.hostname or ""
+        _ = parsed.port  # raises ValueError for a port that is not 0-65535
         scheme = "http" if api_tls == "disabled" else "https"
         if scheme == "http" and not is_loopback(host):
             raise InputError(
@@ -63,6 +76,7 @@ class Endpoints:
             )
 
         auth = urlsplit(environ.get("HCP_AUTH_URL") or DEFAULT_AUTH_URL)
+        _ = auth.port
         if auth.scheme not in {"http", "https"} or not auth.hostname:
             raise InputError(
                 "HCP_AUTH_URL (environment)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -18,6 +19,8 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
+
+from hcp_action.errors import InputError
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +46,15 @@ class RetryableStatus(Exception):
         self.response = response
 
 
+LIMITS = {
+    "HCP_ACTION_HTTP_TIMEOUT": 600.0,
+    "HCP_ACTION_RETRY_BASE": 60.0,
+    "HCP_ACTION_RETRY_MAX_WAIT": 600.0,
+    "HCP_ACTION_RETRY_DEADLINE": 3600.0,
+    "HCP_ACTION_RETRY_ATTEMPTS": 1000.0,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class RetryConfig:
     timeout: float = 30.0
@@ -53,13 +65,24 @@ class RetryConfig:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> RetryConfig:
-        # Tests shrink these; users rarely need to.
+        # Tests shrink these; users rarely need to. A value that is set must make sense: a
+        # timeout of nan or -1 would make every request fail, or none ever end.
         def num(name: str, default: float) -> float:
-            raw = environ.get(name, "")
-            try:
-                return float(raw) if raw else default
-            except ValueError:
+            raw = environ.get(name, "").strip()
+            if not raw:
                 return default
+            try:
+                value = float(raw)
+            except ValueError:
+                value = math.nan
+            if not math.isfinite(value) or not 0 < value <= LIMITS[name]:
+                raise InputError(
+                    f"{name} (environment)",
+                    f"'{raw[:40]}' is not a number of seconds (or attempts) between 0 and "
+                    f"{LIMITS[name]:g}",
+                    fix=f"unset it (default {default:g}) or give e.g. {default:g}.",
+                )
+            return value
 
         d = cls()
         return cls(

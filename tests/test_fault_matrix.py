@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -120,8 +121,16 @@ FAULTS: dict[str, dict[str, Any]] = {
     "429": {"status": 429, "retry_after": 1},
     "500": {"status": 500},
     "503": {"status": 503},
-    "timeout": {"delay": 1.0},  # the client's timeout is 0.5 s in these runs
+    # Held by the emulator until the run is over: the client's timeout fires whatever the load,
+    # and the server processes the request afterwards (an answer lost, not a request).
+    "timeout": {"hold": True},
     "reset": {"reset": True},
+    # Hostile answers, once (contract v2): a body dripped a byte per second (bounded by the
+    # request deadline), a redirect, a non-JSON body, an answer about another resource.
+    "drip": {"drip": 1.0},
+    "redirect": {"redirect": "http://127.0.0.1:9/elsewhere"},
+    "garbage": {"garbage": True},
+    "wrong": {"wrong": "someone-else"},
 }
 
 
@@ -151,6 +160,22 @@ def state(emulator: Emulator, watch: str) -> str:
     return "" if channel is None else str(channel["_fingerprint"])
 
 
+def _let_the_held_request_finish(emulator: Emulator, case: Case) -> None:
+    """Release the held request and wait until the server has processed it, so that it cannot
+    land on the next case's registry."""
+    seen = len(emulator.registry_requests())
+    emulator.release.set()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if any(
+            r["method"] == case.method and re.search(case.path, r["path"])
+            for r in emulator.registry_requests()[seen:]
+        ):
+            return
+        time.sleep(0.02)
+    raise AssertionError("the held request was never processed")
+
+
 def run_case(
     world: tuple[Harness, Any], case: Case, fault: dict[str, Any], times: int, number: int
 ) -> str:
@@ -160,24 +185,36 @@ def run_case(
     with emulator.registry.lock:
         emulator.registry.data = copy.deepcopy(snapshot)
     emulator.clear()
+    emulator.holding.clear()
+    emulator.release.clear()
     before = state(emulator, case.watch)
     emulator.add_fault(
         Fault(method=case.method, path=case.path, agent=ACTION, times=times, **fault)
     )
+    held = bool(fault.get("hold"))
+    slow = held or bool(fault.get("drip"))
     inputs = {"command": case.command, **case.inputs}
     if case.command == "build":
         inputs |= {"template": "jenkins.pkr.hcl", "version-fingerprint": f"mx-{number}"}
     else:
         inputs["bucket"] = BUCKET
-    run = harness.run(inputs, {"HCP_ACTION_HTTP_TIMEOUT": "0.5", "HCP_ACTION_RETRY_DEADLINE": "8"})
-    after = state(emulator, case.watch)
-    hit = any(
-        r["agent"].startswith("hcp-packer-action")
-        and r["method"] == case.method
-        and (r["status"] != 200 or fault.get("delay"))
-        for r in emulator.registry_requests()
-        if re.search(case.path, r["path"])
+    # Generous timeouts: only the faulted request may fail, never one slowed by a busy machine.
+    timeout = "2" if slow else "10"
+    run = harness.run(
+        inputs, {"HCP_ACTION_HTTP_TIMEOUT": timeout, "HCP_ACTION_RETRY_DEADLINE": "20"}
     )
+    after = state(emulator, case.watch)
+    if held:
+        hit = emulator.holding.is_set()
+        _let_the_held_request_finish(emulator, case)
+    else:
+        hit = any(
+            r["agent"].startswith("hcp-packer-action")
+            and r["method"] == case.method
+            and (r["status"] != 200 or bool(set(fault) & {"drip", "wrong", "garbage"}))
+            for r in emulator.registry_requests()
+            if re.search(case.path, r["path"])
+        )
     assert hit, "the fault never hit a request: the matrix would prove nothing"
     if run.returncode == 0:
         assert run.errors == []

@@ -589,16 +589,8 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                     {"code": code, "message": "injected fault", "details": []},
                 )
                 extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
-            elif path == "/oauth2/token" and self.command == "POST":
-                reply, extra = emulator.token_endpoint(headers, raw), {}
-            elif (
-                path.startswith("/2019-12-10/")
-                and path.endswith("/exchange-token")
-                and self.command == "POST"
-            ):
-                reply, extra = emulator.exchange_token(_json(raw)), {}
             else:
-                reply, extra = emulator.dispatch(self.command, path, query, _json(raw), headers), {}
+                reply, extra = self._answer(path, query, raw, headers), {}
                 if fault and fault.race and self.command == "PATCH" and reply[0] == HTTPStatus.OK:
                     reply = emulator.race(path, headers, fault.race)
             self._log(path, query, raw, reply[0], reply[1])
@@ -640,7 +632,7 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 return True
             if not (fault.drip or fault.wrong):
                 return False
-            code, body = emulator.dispatch(self.command, path, query, _json(raw), headers)
+            code, body = self._answer(path, query, raw, headers)
             if fault.wrong:
                 for key, field in (("version", "fingerprint"), ("channel", "name")):
                     if isinstance(body.get(key), dict):
@@ -660,6 +652,20 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                     self.wfile.flush()
                     time.sleep(fault.drip)
             return True
+
+        def _answer(
+            self, path: str, query: dict[str, str], raw: bytes, headers: dict[str, str]
+        ) -> Reply:
+            """The emulator's own answer: token endpoint, IAM exchange, or a registry route."""
+            if path == "/oauth2/token" and self.command == "POST":
+                return emulator.token_endpoint(headers, raw)
+            if (
+                path.startswith("/2019-12-10/")
+                and path.endswith("/exchange-token")
+                and self.command == "POST"
+            ):
+                return emulator.exchange_token(_json(raw))
+            return emulator.dispatch(self.command, path, query, _json(raw), headers)
 
         def _raw(self, code: int, payload: bytes, *, length: bool) -> None:
             self.send_response(code)

@@ -47,7 +47,8 @@ def guard(version: Version, *, action: str, error: type[ActionError] = GuardRefu
     if version.is_revoked:
         raise error(
             f"{action} refused: version {label} is revoked or scheduled for revocation",
-            fix="choose a valid version (Terraform's data sources refuse revoked ones).",
+            fix="choose a valid version (a revoked one must not be handed out: Terraform's data "
+            "sources would still return it).",
         )
     try:
         check_usable(version)

@@ -176,7 +176,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from hcp_action.demo import main as demo_main  # noqa: PLC0415
 
         return demo_main()
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    for option in ("var", "var_file"):
+        for value in getattr(args, option, None) or ():
+            if "\n" in value or "\r" in value:
+                # One option is one variable: joined into the multi-line input, a line break
+                # would turn it into two (the second chosen by whoever wrote the value).
+                parser.error(
+                    f"--{option.replace('_', '-')} {value.split('=')[0]}=…: a value "
+                    "cannot contain a line break; use a var file for multi-line values"
+                )
     from hcp_action.__main__ import reporter_for, run  # noqa: PLC0415
 
     environ = to_environ(args, os.environ, Path.cwd())

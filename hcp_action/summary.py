@@ -118,9 +118,12 @@ def render(result: Result) -> str:
             "### What revocation means downstream",
             "",
             (
-                "Terraform's `hcp_packer_artifact` and `hcp_packer_version` data sources and "
-                "Packer's `hcp-packer-*` data sources refuse a revoked version: plans that read "
-                "it by fingerprint fail, and channels no longer point at it."
+                "Channels no longer point at it, and Packer's `hcp-packer-version`/"
+                "`hcp-packer-artifact` data sources refuse it. Terraform's "
+                "`hcp_packer_artifact`/`hcp_packer_version` data sources do **not** refuse a "
+                "revoked version (the provider stopped in 0.23.1; it returns `revoke_at`): a plan "
+                "pinned to this fingerprint still gets the AMI unless it guards `revoke_at` with "
+                "a `postcondition` (see the README)."
             ),
         ]
     return "\n".join(lines) + "\n"

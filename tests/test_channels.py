@@ -203,7 +203,7 @@ def test_revoke_with_and_without_force(harness: Harness) -> None:
     assert channel_fp(harness.emulator, "staging") == ""  # no valid earlier assignment
     assert "| `production` | v2 (`fp-bad`) | v1 (`fp-old`) | moved back by HCP" in forced.summary
     assert "| `staging` | v2 (`fp-bad`) | (none) |" in forced.summary
-    assert "refuse a revoked version" in forced.summary
+    assert "do **not** refuse a revoked version" in forced.summary
     org, project = _ids(harness.emulator)
     version = harness.emulator.registry.data["projects"][f"{org}/{project}"]["buckets"][BUCKET][
         "versions"

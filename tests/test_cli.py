@@ -290,3 +290,19 @@ def test_json_inside_a_github_run_step_is_one_document(harness: Harness) -> None
     assert bad.returncode == 2
     assert json.loads(bad.stdout)["error"]["exit_code"] == 2
     assert any(line.startswith("::error") for line in bad.stderr.splitlines())
+
+
+def test_a_var_with_a_line_break_is_refused(harness: Harness) -> None:
+    """`--var NAME=VALUE` is one variable: a line break would smuggle in a second."""
+    run = cli(
+        harness,
+        "build",
+        "--template",
+        "jenkins.pkr.hcl",
+        "--var",
+        "ami_name=x\naws_region=attacker-1",
+    )
+    assert run.returncode == 2
+    assert "line break" in run.stderr
+    assert "attacker-1" not in run.stderr
+    assert harness.emulator.registry_requests() == []

@@ -200,3 +200,27 @@ def test_signal_between_requests_stops_at_once(harness: Harness) -> None:
     assert step.finish(timeout=10) == 130
     assert time.monotonic() - sent < 2
     assert "No channel was changed" in step.summary.read_text()
+
+
+def test_signal_during_a_revocation_reports_it(harness: Harness) -> None:
+    harness.emulator.seed("jenkins-ha-ami", "fp-doomed", "dev")
+    harness.emulator.seed("jenkins-ha-ami", "fp-next", "dev")  # fp-doomed is on no channel now
+    harness.emulator.add_fault(Fault(method="PATCH", path="/versions/fp-doomed$", hold=True))
+    step = Step(
+        harness,
+        {
+            "INPUT_COMMAND": "revoke",
+            "INPUT_BUCKET": "jenkins-ha-ami",
+            "INPUT_VERSION-FINGERPRINT": "fp-doomed",
+        },
+    )
+    assert harness.emulator.holding.wait(30), "the revocation never arrived"
+    step.proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    harness.emulator.release.set()
+    assert step.finish(timeout=20) == 130, step.stdout
+    errors = [line for _, line in step.lines if line.startswith("::error")]
+    assert len(errors) == 1
+    assert "(fp-doomed) is revoked" in errors[0]
+    assert "fp-doomed" in step.summary.read_text()
+    assert "No channel was changed" not in step.summary.read_text()

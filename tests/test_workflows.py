@@ -108,6 +108,20 @@ def test_example_terraform_uses_the_current_data_source() -> None:
     text = (EXAMPLE / "terraform" / "main.tf").read_text()
     assert 'data "hcp_packer_artifact"' in text
     assert 'data "hcp_packer_image"' not in text
+    # The provider does not refuse revoked versions: the example pins the built fingerprint
+    # and guards revoke_at itself (parsed, not grepped).
+    import hcl2  # noqa: PLC0415
+
+    with (EXAMPLE / "terraform" / "main.tf").open() as handle:
+        document = hcl2.load(handle)
+    artifact = next(
+        d for d in document["data"] if '"hcp_packer_artifact"' in d or "hcp_packer_artifact" in d
+    )
+    body = next(iter(next(iter(artifact.values())).values()))
+    assert "version_fingerprint" in body
+    lifecycle = body["lifecycle"][0]
+    condition = str(lifecycle["postcondition"][0]["condition"])
+    assert "revoke_at" in condition
     template = (EXAMPLE / "packer" / "jenkins-ha.pkr.hcl").read_text().splitlines()
     assert not [line for line in template if line.strip().startswith("post-processor")]
 

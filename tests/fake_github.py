@@ -16,6 +16,7 @@ class FakeGitHub:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[dict[str, Any]] = []
         self.deny_status = 0  # answer every write with this status (e.g. 403)
+        self.token_delay = 0.0  # seconds the OIDC token endpoint takes to answer
         self.write_mode = ""  # "garbage": 201 with a non-JSON body; "hang": answer after 30 s
         self.deployments: dict[int, dict[str, Any]] = {}
         self.oidc_request_token = "oidc-request-token-0123456789"
@@ -70,6 +71,7 @@ class FakeGitHub:
                 if split.path != "/_apis/token":
                     self._reply(404, {"message": "Not Found"})
                     return
+                time.sleep(fake.token_delay)
                 if self.headers.get("Authorization", "") != f"bearer {fake.oidc_request_token}":
                     self._reply(401, {"message": "bad request token"})
                     return

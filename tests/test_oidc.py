@@ -4,6 +4,7 @@ the emulator's IAM route; Packer (the simulator) gets a workload credential file
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,7 +78,8 @@ def test_build_with_oidc_needs_no_secret(harness: Harness, github: FakeGitHub) -
 
 
 def test_credential_file_written_for_packer(harness: Harness, github: FakeGitHub) -> None:
-    """While Packer runs, its HCP_CRED_FILE is a 0600 workload file with a url source."""
+    """While Packer runs, its HCP_CRED_FILE is a 0600 workload file with a `file` source that
+    the action keeps fresh (not a url source: Packer's SDK gives that 1 s, no retry)."""
     env = oidc_env(github, harness.tmp)
     spy = harness.tmp / "spy"
     spy.mkdir()
@@ -85,7 +87,9 @@ def test_credential_file_written_for_packer(harness: Harness, github: FakeGitHub
     script.write_text(
         "#!/bin/sh\n"
         'if [ "$1" = build ]; then stat -c %a "$HCP_CRED_FILE" > "$SPY_OUT.mode"; '
-        'cp "$HCP_CRED_FILE" "$SPY_OUT"; fi\n'
+        'cp "$HCP_CRED_FILE" "$SPY_OUT"; '
+        'token=$(sed -n \'s/.*"path": "\\([^"]*\\)".*/\\1/p\' "$HCP_CRED_FILE"); '
+        'stat -c %a "$token" > "$SPY_OUT.token-mode"; fi\n'
         f'exec "{harness.sim_bin}/packer" "$@"\n'
     )
     script.chmod(0o755)
@@ -101,9 +105,10 @@ def test_credential_file_written_for_packer(harness: Harness, github: FakeGitHub
     assert document["scheme"] == "workload"
     workload = document["workload"]
     assert workload["provider_resource_name"] == WIP
-    assert workload["url"]["url"].startswith(env["ACTIONS_ID_TOKEN_REQUEST_URL"] + "&audience=")
-    assert workload["url"]["format_type"] == "json"
-    assert workload["url"]["subject_cred_pointer"] == "/value"
+    assert set(workload) == {"provider_resource_name", "file"}
+    assert Path(f"{out}.token-mode").read_text().strip() == "600"
+    assert not Path(workload["file"]["path"]).exists()  # removed with the step
+    assert github.oidc_request_token not in out.read_text()
 
 
 def test_hcp_auth_action_credential_file_is_accepted(harness: Harness, github: FakeGitHub) -> None:
@@ -133,7 +138,8 @@ def test_hcp_auth_action_credential_file_is_accepted(harness: Harness, github: F
     )
     assert run.returncode == 0, run.stdout + run.stderr
     assert len(exchanges(harness)) == 2
-    assert run.packer_calls[1]["env"]["HCP_CRED_FILE"] == str(cred)  # passed on as it is
+    # A url source is not handed to Packer (1 s, no retry): it gets a kept-fresh file source.
+    assert run.packer_calls[1]["env"]["HCP_CRED_FILE"] != str(cred)
     assert github.oidc_request_token not in run.everything()
 
 
@@ -152,3 +158,62 @@ def test_refused_exchange_is_an_auth_error(harness: Harness, github: FakeGitHub)
     )
     assert run.returncode == 1
     assert any("id-token: write" in e for e in run.errors)
+
+
+def test_slow_github_token_endpoint_does_not_fail_packer(
+    harness: Harness, github: FakeGitHub
+) -> None:
+    """GitHub's OIDC endpoint takes 1.5 s. Real Packer gives a `url` source 1 s and no retry
+    (hcp-sdk-go auth/workload/url.go); the simulator does the same. With the action's
+    kept-fresh `file` source the build passes, and the token is refreshed while Packer runs."""
+    github.token_delay = 1.5
+    env = oidc_env(github, harness.tmp)
+    env.update({"HCP_ACTION_OIDC_REFRESH": "0.5", "PACKER_SIM_SLEEP": "3"})
+    env.update({"HCP_ACTION_HTTP_TIMEOUT": "5"})
+    run = harness.run(
+        {"template": "jenkins.pkr.hcl", "channel": "dev", "hcp-workload-identity-provider": WIP},
+        env,
+        drop=("HCP_CLIENT_ID", "HCP_CLIENT_SECRET"),
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert len(github.issued_jwts) >= 3  # ours, Packer's first, at least one refresh
+    for jwt in github.issued_jwts:
+        assert f"::add-mask::{jwt}" in run.stdout  # masked the moment it existed
+    assert len(exchanges(harness)) == 2
+
+
+def test_the_simulator_gives_a_url_source_one_second(harness: Harness, github: FakeGitHub) -> None:
+    """The negative control: the same slow endpoint as a `url` source fails Packer's exchange,
+    as it would fail real Packer."""
+    github.token_delay = 1.5
+    env = oidc_env(github, harness.tmp)
+    cred = harness.tmp / "url-cred.json"
+    cred.write_text(
+        json.dumps(
+            {
+                "scheme": "workload",
+                "workload": {
+                    "provider_resource_name": WIP,
+                    "url": {
+                        "url": f"{env['ACTIONS_ID_TOKEN_REQUEST_URL']}&audience={WIP}",
+                        "headers": {"Authorization": f"bearer {github.oidc_request_token}"},
+                        "format_type": "json",
+                        "subject_cred_pointer": "/value",
+                    },
+                },
+            }
+        )
+    )
+    full = harness.env({"HCP_CRED_FILE": str(cred), "HCP_PACKER_BUILD_FINGERPRINT": "url-1"})
+    full.pop("HCP_CLIENT_ID")
+    full.pop("HCP_CLIENT_SECRET")
+    done = subprocess.run(
+        [str(harness.sim_bin / "packer"), "build", str(harness.workspace / "jenkins.pkr.hcl")],
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "context deadline exceeded" in done.stderr

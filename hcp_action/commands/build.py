@@ -199,7 +199,9 @@ def _run_packer(
     environ: Mapping[str, str],
     resumed: bool,
 ) -> Version:
-    with packer_credentials(credentials, environ) as credential_env:
+    with packer_credentials(
+        credentials, environ, subject_token=client.workload_subject_token
+    ) as credential_env:
         env = packer_environment(
             environ,
             PackerEnv(

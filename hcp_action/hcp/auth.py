@@ -150,6 +150,12 @@ class HcpAuth(httpx.Auth):
         self._on_token(subject)  # GitHub's JWT is a bearer credential too
         return subject
 
+    def subject_token(self) -> str:
+        credentials = self._credentials
+        if isinstance(credentials, ServicePrincipal):
+            raise AuthError("no workload identity in use", fix="this is a bug; please report it.")
+        return self._subject_token(credentials.source)
+
     def _exchange(self, workload: Workload) -> httpx.Response:
         subject = self._subject_token(workload.source)
         url = f"{self._endpoints.api_base_url}/2019-12-10/{workload.provider}/exchange-token"

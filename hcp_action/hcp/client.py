@@ -146,6 +146,10 @@ class HcpPackerClient:
             raise TransportError(f"{operation}: the registry answered with no JSON object")
         return data
 
+    def workload_subject_token(self) -> str:
+        """A fresh external token (GitHub's JWT) from the workload source, masked."""
+        return self._auth.subject_token()
+
     def _bucket(self, bucket: str) -> str:
         return f"/buckets/{_seg(bucket)}"
 

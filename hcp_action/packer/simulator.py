@@ -85,24 +85,52 @@ def _log_invocation(argv: list[str], env: Mapping[str, str]) -> None:
         handle.write(json.dumps(record) + "\n")
 
 
+# hcp-sdk-go auth/workload/url.go: GET with context.WithTimeout(ctx, time.Second), no retry.
+URL_SOURCE_TIMEOUT = 1.0
+
+
 def _subject_token(workload: dict[str, Any]) -> str:
-    if "url" in workload:
-        source = workload["url"]
-        answer = httpx.get(source["url"], headers=source.get("headers") or {}, timeout=30)
-        answer.raise_for_status()
+    """hcp-sdk-go auth/workload: exactly one source; json needs a pointer, value refuses one;
+    a url body is not trimmed, a file is."""
+    kinds = [k for k in ("file", "token", "env", "url", "aws") if workload.get(k)]
+    if len(kinds) != 1:
+        raise SimError("failed to get credential source: exactly one source must be set")
+    source = workload[kinds[0]]
+    format_type = source.get("format_type") or "value"
+    pointer = source.get("subject_cred_pointer") or ""
+    if format_type == "value" and pointer:
+        raise SimError("subject credential pointer must not be set for format type value")
+    if format_type == "json" and not pointer:
+        raise SimError("subject credential pointer must be set for format type json")
+    if kinds[0] == "url":
+        try:
+            answer = httpx.get(
+                source["url"], headers=source.get("headers") or {}, timeout=URL_SOURCE_TIMEOUT
+            )
+        except httpx.TimeoutException:
+            raise SimError(
+                f'failed to get token from url source: Get "{source["url"].split("?")[0]}": '
+                "context deadline exceeded"
+            ) from None
+        if answer.status_code != httpx.codes.OK:
+            raise SimError(f"failed to get token from url source: status {answer.status_code}")
         text = answer.text
-    elif "file" in workload:
-        source = workload["file"]
-        text = Path(source["path"]).read_text(encoding="utf-8")
-    else:
-        source = workload["token"]
+    elif kinds[0] == "file":
+        text = Path(source["path"]).read_text(encoding="utf-8").strip()
+    elif kinds[0] == "env":
+        text = os.environ.get(source.get("var", ""), "")
+    elif kinds[0] == "token":
         text = source["token"]
-    if source.get("format_type") == "json":
+    else:
+        raise SimError("aws workload sources are not simulated")
+    if format_type == "json":
         value: Any = json.loads(text)
-        for key in source["subject_cred_pointer"].lstrip("/").split("/"):
+        for key in pointer.lstrip("/").split("/"):
             value = value[key]
+        if not isinstance(value, str):
+            raise SimError("subject credential pointer does not point at a string")
         text = value
-    return str(text).strip()
+    return str(text)
 
 
 class Hcp:

@@ -207,6 +207,7 @@ def test_the_simulator_gives_a_url_source_one_second(harness: Harness, github: F
     full = harness.env({"HCP_CRED_FILE": str(cred), "HCP_PACKER_BUILD_FINGERPRINT": "url-1"})
     full.pop("HCP_CLIENT_ID")
     full.pop("HCP_CLIENT_SECRET")
+    assert harness.sim_bin is not None
     done = subprocess.run(
         [str(harness.sim_bin / "packer"), "build", str(harness.workspace / "jenkins.pkr.hcl")],
         env=full,

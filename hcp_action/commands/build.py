@@ -40,6 +40,17 @@ class BuildPlan:
 def preflight(inputs: Inputs, environ: Mapping[str, str]) -> BuildPlan:
     """Everything that can be checked without the network."""
     info = template.read(inputs.template, workspace=inputs.workspace)
+    if info.channels is not None:
+        # Packer >= 1.15 moves these channels itself after every build: before the version is
+        # complete, without our guards, and without failing when it cannot.
+        raise InputError(
+            "template",
+            "its hcp_packer_registry block sets channels = ["
+            + ", ".join(info.channels)
+            + "]: Packer would move them itself, unguarded, before the version is complete",
+            fix="remove 'channels' from the template and use the action's 'channel' input "
+            "(assigned only after the version is verified).",
+        )
     if info.build_count != 1:
         raise InputError(
             "template",

@@ -52,6 +52,7 @@ class TemplateInfo:
     build_count: int
     sources: tuple[Source, ...]  # those of the build block, with build-level name overrides
     variable_defaults: dict[str, Any]
+    channels: tuple[str, ...] | None = None  # hcp_packer_registry.channels (Packer >= 1.15)
 
 
 def template_files(path: Path) -> tuple[Path, ...]:
@@ -97,21 +98,11 @@ def _inside(files: tuple[Path, ...], workspace: Path, input_name: str) -> None:
             )
 
 
-def _refuse_channels(registry: dict[str, Any], input_name: str) -> None:
-    """Packer >= 1.15 moves the channels listed in the block itself after every build: before
-    the version is complete, without our guards, and without failing when it cannot."""
+def _channels(registry: dict[str, Any]) -> tuple[str, ...] | None:
     raw = registry.get("channels")
     if raw is None:
-        return
-    names = [literal(c) or str(c) for c in raw] if isinstance(raw, list) else [str(raw)]
-    raise InputError(
-        input_name,
-        "its hcp_packer_registry block sets channels = ["
-        + ", ".join(names)
-        + "]: Packer would move them itself, unguarded, before the version is complete",
-        fix="remove 'channels' from the template and use the action's 'channel' input "
-        "(assigned only after the version is verified).",
-    )
+        return None
+    return tuple(literal(c) or str(c) for c in (raw if isinstance(raw, list) else [raw]))
 
 
 def read(path: Path, input_name: str = "template", workspace: Path | None = None) -> TemplateInfo:
@@ -161,7 +152,6 @@ def read(path: Path, input_name: str = "template", workspace: Path | None = None
             fix="keep only the top-level block.",
         )
     registry = (registries or nested or [{}])[0]
-    _refuse_channels(registry, input_name)
     raw_bucket = registry.get("bucket_name")
     bucket = literal(raw_bucket) if raw_bucket is not None else None
     expression = str(raw_bucket) if raw_bucket is not None and bucket is None else None
@@ -194,4 +184,5 @@ def read(path: Path, input_name: str = "template", workspace: Path | None = None
         build_count=len(builds),
         sources=tuple(build_sources),
         variable_defaults=defaults,
+        channels=_channels(registry),
     )

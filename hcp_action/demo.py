@@ -103,7 +103,7 @@ def main() -> int:
     real = _real_packer()
     with (
         tempfile.TemporaryDirectory(prefix="hcp-demo-") as raw,
-        Emulator(tls=real is not None) as emulator,
+        Emulator(tls=True) as emulator,  # Packer (and the simulator) need an https auth URL
     ):
         tmp = Path(raw)
         workspace = tmp / "workspace"

@@ -20,7 +20,8 @@ def client_secret() -> str:
 
 @pytest.fixture
 def emulator(client_secret: str) -> Iterator[Emulator]:
-    with Emulator(client_id=CLIENT_ID, client_secret=client_secret) as emu:
+    # TLS, as the simulator (like real Packer) accepts only an https auth URL.
+    with Emulator(tls=True, client_id=CLIENT_ID, client_secret=client_secret) as emu:
         yield emu
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import secrets
@@ -12,11 +13,31 @@ from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def make_jwt(audience: str, *, lifetime: int = 300) -> str:
+    """A JWT shaped like GitHub's OIDC token (claims real, signature not)."""
+    issued = int(time.time())
+    claims = {
+        "iss": "https://token.actions.githubusercontent.com",
+        "sub": "repo:acme/jenkins-images:ref:refs/heads/main",
+        "aud": audience,
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + lifetime,
+        "jti": secrets.token_hex(8),
+    }
+    return f"{_b64({'alg': 'RS256', 'typ': 'JWT'})}.{_b64(claims)}.{secrets.token_urlsafe(32)}"
+
+
 class FakeGitHub:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[dict[str, Any]] = []
         self.deny_status = 0  # answer every write with this status (e.g. 403)
         self.token_delay = 0.0  # seconds the OIDC token endpoint takes to answer
+        self.jwt_lifetime = 300  # GitHub's OIDC tokens are short-lived
         self.write_mode = ""  # "garbage": 201 with a non-JSON body; "hang": answer after 30 s
         self.deployments: dict[int, dict[str, Any]] = {}
         self.oidc_request_token = "oidc-request-token-0123456789"
@@ -75,7 +96,7 @@ class FakeGitHub:
                 if self.headers.get("Authorization", "") != f"bearer {fake.oidc_request_token}":
                     self._reply(401, {"message": "bad request token"})
                     return
-                jwt = f"eyJhbGciOiJSUzI1NiJ9.{secrets.token_urlsafe(24)}.sig"
+                jwt = make_jwt(query.get("audience", ""), lifetime=fake.jwt_lifetime)
                 fake.issued_jwts.append(jwt)
                 fake.audiences.append(query.get("audience", ""))
                 self._reply(200, {"count": 1, "value": jwt})

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from hcp_action.emulator import Emulator, Fault
+from tests.fake_github import make_jwt
 from tests.helpers import ROOT, Harness
 from tests.spec import SPEC, operation, validate
 
@@ -82,12 +83,15 @@ def api(emulator: Emulator) -> Iterator[httpx.Client]:
         f"{emulator.url}/oauth2/token",
         auth=(env["HCP_CLIENT_ID"], env["HCP_CLIENT_SECRET"]),
         data={"grant_type": "client_credentials"},
+        verify=False,  # the fixture's emulator serves TLS with a throwaway certificate
     ).json()["access_token"]
     base = (
         f"{emulator.url}/packer/2023-01-01/organizations/{env['HCP_ORGANIZATION_ID']}"
         f"/projects/{env['HCP_PROJECT_ID']}"
     )
-    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+    with httpx.Client(
+        base_url=base, headers={"Authorization": f"Bearer {token}"}, verify=False
+    ) as client:
         yield client
 
 
@@ -125,7 +129,7 @@ def test_live_error_codes(api: httpx.Client) -> None:
     missing_version = api.get("/buckets/bkt/versions/nope")
     assert (missing_version.status_code, missing_version.json()["code"]) == (409, 10)
     assert api.get("/buckets/bkt/channels/nope").json()["code"] == 5
-    unauth = httpx.get(str(api.base_url).rstrip("/") + "/buckets/bkt")
+    unauth = httpx.get(str(api.base_url).rstrip("/") + "/buckets/bkt", verify=False)
     assert (unauth.status_code, unauth.json()["code"]) == (401, 16)
 
 
@@ -203,7 +207,9 @@ def test_fault_injection(emulator: Emulator, api: httpx.Client) -> None:
     start = time.monotonic()
     api.get("/buckets")
     assert time.monotonic() - start >= 0.3
-    control = httpx.post(f"{emulator.url}/__/faults", json={"path": "/buckets", "status": 503})
+    control = httpx.post(
+        f"{emulator.url}/__/faults", json={"path": "/buckets", "status": 503}, verify=False
+    )
     assert control.status_code == 200
     assert api.get("/buckets").status_code == 503
 
@@ -317,7 +323,7 @@ def test_tls_mode_serves_https(tmp_path: Path) -> None:
         assert env["HCP_AUTH_URL"].startswith("https://")
         answer = httpx.post(
             f"{emu.url}/oauth2/token",
-            verify=False,  # noqa: S501 - the throwaway self-signed certificate
+            verify=False,
             data={"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"},
         )
         assert answer.status_code == 200
@@ -365,9 +371,110 @@ def test_corrupt_state_file_is_a_clear_error(tmp_path: Path, content: str) -> No
 def test_request_log_holds_no_token_in_clear(harness: Harness) -> None:
     run = harness.run({"template": "jenkins.pkr.hcl", "channel": "dev"})
     assert run.returncode == 0
-    served = httpx.get(f"{harness.emulator.url}/__/requests").text
+    served = httpx.get(f"{harness.emulator.url}/__/requests", verify=False).text
     assert harness.emulator.tokens
     for token in harness.emulator.tokens:
         assert token not in served
     assert "access_token" in served  # present, as a digest
     assert "sha256:" in served
+
+
+# ---- the emulator as HCP really is (contract v2) ------------------------------------------
+
+
+def test_latest_exists_from_creation_and_follows_valid_versions(api: httpx.Client) -> None:
+    """HCP docs (manage/channel): every bucket has `latest` from creation; it follows the
+    newest complete, unrevoked version, also when a revocation is undone."""
+    api.put("/buckets", json={"name": "bkt"})
+    latest = api.get("/buckets/bkt/channels/latest").json()["channel"]
+    assert latest["managed"] is True
+    assert not (latest.get("version") or {}).get("fingerprint")
+    _complete_version(api, "bkt", "fp1")
+    _complete_version(api, "bkt", "fp2")
+
+    def on_latest() -> str:
+        return str(
+            api.get("/buckets/bkt/channels/latest").json()["channel"]["version"]["fingerprint"]
+        )
+
+    assert on_latest() == "fp2"
+    api.patch("/buckets/bkt/versions/fp2", json={"revoke_in": "0s"})
+    assert on_latest() == "fp1"
+    api.patch("/buckets/bkt/versions/fp2", json={"restore": True})
+    assert on_latest() == "fp2"
+
+
+def test_scheduled_revocation_is_valid_until_its_time(api: httpx.Client) -> None:
+    _complete_version(api, "bkt", "fp1")
+    scheduled = api.patch("/buckets/bkt/versions/fp1", json={"revoke_in": "1h"}).json()["version"]
+    assert scheduled["status"] == "VERSION_REVOCATION_SCHEDULED"
+    assigned = api.post("/buckets/bkt/channels", json={"name": "dev", "version_fingerprint": "fp1"})
+    assert assigned.status_code == 200
+    latest = api.get("/buckets/bkt/channels/latest").json()["channel"]
+    assert latest["version"]["fingerprint"] == "fp1"
+
+
+def test_version_status_follows_its_builds(api: httpx.Client) -> None:
+    api.put("/buckets", json={"name": "bkt"})
+    api.post("/buckets/bkt/versions", json={"fingerprint": "fpf", "template_type": "HCL2"})
+    ids = [
+        api.post(
+            "/buckets/bkt/versions/fpf/builds",
+            json={"component_type": c, "status": "BUILD_UNSET", "artifacts": None},
+        ).json()["build"]["id"]
+        for c in ("null.a", "null.b")
+    ]
+
+    def patch(build: str, status: str) -> str:
+        api.patch(f"/buckets/bkt/versions/fpf/builds/{build}", json={"status": status})
+        return str(api.get("/buckets/bkt/versions/fpf").json()["version"]["status"])
+
+    assert patch(ids[0], "BUILD_RUNNING") == "VERSION_RUNNING"
+    assert patch(ids[0], "BUILD_FAILED") == "VERSION_FAILED"
+    assert patch(ids[1], "BUILD_CANCELLED") == "VERSION_FAILED"
+    assert patch(ids[0], "BUILD_UNSET") == "VERSION_CANCELLED"
+
+
+def test_a_token_is_bound_to_its_organization_and_project(api: httpx.Client) -> None:
+    other = str(api.base_url).replace("11111111-2222-3333-4444-555555555555", "another-org")
+    refused = httpx.get(f"{other.rstrip('/')}/buckets", headers=api.headers, verify=False)
+    assert (refused.status_code, refused.json()["code"]) == (403, 7)
+
+
+def test_exchange_checks_the_jwt(emulator: Emulator) -> None:
+    wip = "iam/project/p1/service-principal/sp1/workload-identity-provider/github"
+    url = f"{emulator.url}/2019-12-10/{wip}/exchange-token"
+
+    def exchange(jwt: str) -> int:
+        return httpx.post(url, json={"jwt_token": jwt}, verify=False).status_code
+
+    assert exchange(make_jwt(wip)) == 200
+    assert exchange("not-a-jwt") == 401
+    assert exchange(make_jwt("some-other-audience")) == 401
+    assert exchange(make_jwt(wip, lifetime=-10)) == 401
+
+
+def test_resource_manager_reads_of_the_terraform_provider(api: httpx.Client) -> None:
+    root = str(api.base_url).split("/packer/")[0]
+    env_org, env_project = (
+        "11111111-2222-3333-4444-555555555555",
+        ("66666666-7777-8888-9999-000000000000"),
+    )
+    project = httpx.get(
+        f"{root}/resource-manager/2019-12-10/projects/{env_project}",
+        headers=api.headers,
+        verify=False,
+    ).json()["project"]
+    assert project["parent"] == {"type": "ORGANIZATION", "id": env_org}
+    organizations = httpx.get(
+        f"{root}/resource-manager/2019-12-10/organizations", headers=api.headers, verify=False
+    ).json()["organizations"]
+    assert [o["id"] for o in organizations] == [env_org]
+    anonymous = httpx.get(f"{root}/resource-manager/2019-12-10/organizations", verify=False)
+    assert anonymous.status_code == 401
+
+
+def test_plain_mode_exports_auth_tls_disabled() -> None:
+    with Emulator() as plain:
+        assert plain.env()["HCP_AUTH_TLS"] == "disabled"
+        assert plain.env()["HCP_AUTH_URL"].startswith("http://")

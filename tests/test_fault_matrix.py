@@ -136,7 +136,7 @@ FAULTS: dict[str, dict[str, Any]] = {
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Harness, Any]]:
-    with Emulator() as emulator:
+    with Emulator(tls=True) as emulator:
         sim = install_shim(tmp_path_factory.mktemp("bin"))
         harness = Harness(tmp_path_factory.mktemp("matrix"), emulator, sim.parent)
         seed(emulator, "fp-1", "staging")

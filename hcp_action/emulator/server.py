@@ -54,11 +54,13 @@ class Fault:
     method: str = "*"
     path: str = ""  # a regex searched in the request path
     status: int = 0
+    code: int = 0  # the google.rpc code of a `status` answer (default: from the status)
     retry_after: int | None = None
     delay: float = 0.0
     reset: bool = False
     times: int = 1  # how many requests it hits; -1 for all
     agent: str = ""  # a regex searched in the User-Agent (e.g. only the action, not Packer)
+    body: str = ""  # a regex searched in the request body (e.g. only the DONE update)
     # A concurrent writer: right after this channel write, another run sets the channel to
     # this fingerprint, and the answer shows it (HCP has no compare-and-set).
     race: str = ""
@@ -75,11 +77,12 @@ class Fault:
     wrong: str = ""
     garbage: bool = False
 
-    def matches(self, method: str, path: str, agent: str = "") -> bool:
+    def matches(self, method: str, path: str, agent: str = "", body: str = "") -> bool:
         return (
             (self.method in {"*", method})
             and bool(re.search(self.path, path))
             and bool(re.search(self.agent, agent))
+            and bool(re.search(self.body, body))
             and (self.times != 0)
         )
 
@@ -120,7 +123,11 @@ class Emulator:
         state_file: Path | None = None,
         client_id: str | None = None,
         client_secret: str | None = None,
+        organization_id: str = DEMO_ORG,
+        project_id: str = DEMO_PROJECT,
     ) -> None:
+        self.organization_id = organization_id
+        self.project_id = project_id
         self.registry = Registry()
         self.state_file = state_file
         self._lock_handle: Any = None
@@ -167,13 +174,13 @@ class Emulator:
             "HCP_API_TLS": "insecure" if self.tls else "disabled",
             "HCP_AUTH_URL": self.url,
         }
-        if self.tls:
-            env["HCP_AUTH_TLS"] = "insecure"
+        # Plain mode serves the action (loopback only); TLS mode serves Packer and the simulator.
+        env["HCP_AUTH_TLS"] = "insecure" if self.tls else "disabled"
         return env | {
             "HCP_CLIENT_ID": self.client_id or DEMO_CLIENT_ID,
             "HCP_CLIENT_SECRET": self.client_secret or DEMO_CLIENT_SECRET,
-            "HCP_ORGANIZATION_ID": DEMO_ORG,
-            "HCP_PROJECT_ID": DEMO_PROJECT,
+            "HCP_ORGANIZATION_ID": self.organization_id,
+            "HCP_PROJECT_ID": self.project_id,
         }
 
     def start(self) -> Self:
@@ -270,10 +277,10 @@ class Emulator:
             if r["method"] != "GET" and not r["path"].endswith("/oauth2/token")
         ]
 
-    def _take_fault(self, method: str, path: str, agent: str = "") -> Fault | None:
+    def _take_fault(self, method: str, path: str, agent: str = "", body: str = "") -> Fault | None:
         with self._log_lock:
             for fault in self.faults:
-                if fault.matches(method, path, agent):
+                if fault.matches(method, path, agent, body):
                     if fault.times > 0:
                         fault.times -= 1
                     return fault
@@ -475,11 +482,58 @@ class Emulator:
             return 401, {"error": "invalid_client"}
         return 200, self.issue_token()
 
-    def exchange_token(self, body: Json) -> Reply:
-        if not isinstance(body.get("jwt_token"), str) or not body["jwt_token"]:
+    def exchange_token(self, path: str, body: Json) -> Reply:
+        """IAM workload-identity exchange: the JWT must be well-formed, for this provider
+        (`aud`, HCP's default allowed audience is the provider's resource name), unexpired."""
+        jwt = body.get("jwt_token")
+        if not isinstance(jwt, str) or not jwt:
             return status(3, "jwt_token is required")
+        provider = path.removeprefix("/2019-12-10/").removesuffix("/exchange-token")
+        claims = jwt_claims(jwt)
+        if claims is None:
+            return status(16, "the token is not a well-formed JWT")
+        audiences = claims.get("aud")
+        audiences = audiences if isinstance(audiences, list) else [audiences]
+        if provider not in audiences:
+            return status(16, "the token's audience is not allowed by the provider")
+        expiry = claims.get("exp")
+        if not isinstance(expiry, int | float) or expiry <= time.time():
+            return status(16, "the token has expired")
         token = self.issue_token()
         return 200, {"access_token": token["access_token"], "expires_in": TOKEN_TTL}
+
+    def resource_manager(self, path: str, headers: dict[str, str]) -> Reply:
+        """The reads the Terraform provider makes before any data source (its client setup):
+        the organisation list and the project (resource-manager 2019-12-10)."""
+        if not self.authorized(headers):
+            return status(16, "invalid or expired token")
+        stamp = "2026-01-01T00:00:00.000Z"
+        organization = {
+            "id": self.organization_id,
+            "name": "emulator",
+            "state": "ACTIVE",
+            "created_at": stamp,
+        }
+        project = {
+            "id": self.project_id,
+            "name": "emulator",
+            "description": "HCP Packer emulator",
+            "parent": {"type": "ORGANIZATION", "id": self.organization_id},
+            "state": "ACTIVE",
+            "created_at": stamp,
+        }
+        rest = path.removeprefix("/resource-manager/2019-12-10/")
+        if rest == "organizations":
+            return 200, {"organizations": [organization], "pagination": {}}
+        if rest == f"organizations/{self.organization_id}":
+            return 200, {"organization": organization}
+        if rest == "projects":
+            return 200, {"projects": [project], "pagination": {}}
+        if rest == f"projects/{self.project_id}":
+            return 200, {"project": project}
+        if rest.startswith(("projects/", "organizations/")):
+            return status(7, "the caller has no access to that resource")
+        return status(5, "not found")
 
     def authorized(self, headers: dict[str, str]) -> bool:
         value = headers.get("authorization", "")
@@ -501,6 +555,12 @@ class Emulator:
             if not self.authorized(headers):
                 return status(16, "invalid or expired token")
             groups = {k: unquote(v) for k, v in match.groupdict().items()}
+            # A token is bound to one organisation and project: the emulator's own.
+            if (groups["location_organization_id"], groups["location_project_id"]) != (
+                self.organization_id,
+                self.project_id,
+            ):
+                return status(7, "the principal has no permission in this organization/project")
             call = Call(
                 org=groups.pop("location_organization_id"),
                 project=groups.pop("location_project_id"),
@@ -566,7 +626,9 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 self._send(*emulator.control(self.command, path, _json(raw)))
                 return
             agent = self.headers.get("User-Agent", "")
-            fault = emulator._take_fault(self.command, path, agent)  # noqa: SLF001
+            fault = emulator._take_fault(  # noqa: SLF001
+                self.command, path, agent, raw.decode("utf-8", "replace")
+            )
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.hold:
@@ -583,7 +645,9 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
             if fault is not None and self._hostile(fault, path, query, raw, headers):
                 return
             if fault is not None and fault.status:
-                code = {429: 8, 500: 13, 502: 14, 503: 14, 504: 4}.get(fault.status, 13)
+                code = fault.code or {429: 8, 500: 13, 502: 14, 503: 14, 504: 4}.get(
+                    fault.status, 13
+                )
                 reply: Reply = (
                     fault.status,
                     {"code": code, "message": "injected fault", "details": []},
@@ -664,7 +728,9 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                 and path.endswith("/exchange-token")
                 and self.command == "POST"
             ):
-                return emulator.exchange_token(_json(raw))
+                return emulator.exchange_token(path, _json(raw))
+            if path.startswith("/resource-manager/2019-12-10/") and self.command == "GET":
+                return emulator.resource_manager(path, headers)
             return emulator.dispatch(self.command, path, query, _json(raw), headers)
 
         def _raw(self, code: int, payload: bytes, *, length: bool) -> None:
@@ -725,6 +791,19 @@ def redacted(body: Any) -> Any:
     if isinstance(body, list):
         return [redacted(v) for v in body]
     return body
+
+
+def jwt_claims(jwt: str) -> dict[str, Any] | None:
+    """The payload of a JWT (signature not checked: the emulator trusts its fake GitHub)."""
+    parts = jwt.split(".")
+    if len(parts) != 3 or not all(parts[:2]):
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
 
 
 def _json(raw: bytes) -> Json:

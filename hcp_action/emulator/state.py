@@ -159,7 +159,9 @@ class Registry:
             "created_at": stamp,
             "updated_at": stamp,
             "versions": {},
-            "channels": {},
+            # Every bucket has the managed `latest` channel from creation, empty until a version
+            # completes (HCP docs, manage/channel).
+            "channels": {LATEST: self._new_channel(LATEST, managed=True, author="hcp-packer")},
             "_counter": 0,
         }
         buckets[name] = bucket
@@ -246,7 +248,10 @@ class Registry:
             )
             for key in ("revoke_at", "revocation_type"):
                 version.pop(key, None)
+            if version["fingerprint"] in bucket.get("_scheduled", []):
+                bucket["_scheduled"].remove(version["fingerprint"])
             version["updated_at"] = now()
+            self._refresh_latest(bucket)
             return 200, {"version": self._render_version(bucket, version), "operation": {}}
         revoke_at = str(body.get("revoke_at") or "")
         if revoke_at.startswith("0001-"):
@@ -295,14 +300,29 @@ class Registry:
                 scheduled.remove(version["fingerprint"])
             if version.pop("_rollback", True):
                 self._move_channels_off(bucket, version["fingerprint"])
+            self._refresh_latest(bucket)
 
-    def _valid(self, bucket: Json, fingerprint: str) -> bool:
+    @staticmethod
+    def _valid(bucket: Json, fingerprint: str) -> bool:
+        """Complete and not revoked now: a scheduled revocation is valid until its time."""
         version = bucket["versions"].get(fingerprint)
-        return bool(version) and version["name"] != "v0" and not version.get("revoke_at")
+        return bool(version) and version["name"] != "v0" and version["status"] != "VERSION_REVOKED"
+
+    def _refresh_latest(self, bucket: Json) -> None:
+        """`latest` follows the newest complete, unrevoked version (after a completion, a
+        revocation taking effect, or a revocation undone)."""
+        valid = [v for v in bucket["versions"].values() if self._valid(bucket, v["fingerprint"])]
+        newest = max(valid, key=lambda v: int(v["name"][1:]), default=None)
+        latest = bucket["channels"].setdefault(
+            LATEST, self._new_channel(LATEST, managed=True, author="hcp-packer")
+        )
+        target = newest["fingerprint"] if newest else ""
+        if latest["_fingerprint"] != target:
+            self._assign(latest, target, "hcp-packer")
 
     def _move_channels_off(self, bucket: Json, fingerprint: str) -> None:
         for channel in bucket["channels"].values():
-            if channel["_fingerprint"] != fingerprint:
+            if channel["_fingerprint"] != fingerprint or channel["managed"]:
                 continue
             target = ""
             for entry in sorted(channel["_history"], key=lambda e: e["assigned_at"], reverse=True):
@@ -413,7 +433,7 @@ class Registry:
         self._maybe_complete(bucket, version, author)
         return 200, {"build": dict(build)}
 
-    def _maybe_complete(self, bucket: Json, version: Json, author: str) -> None:
+    def _maybe_complete(self, bucket: Json, version: Json, _author: str) -> None:
         builds = version["builds"]
         if version["name"] != "v0" or not builds:
             return
@@ -421,13 +441,20 @@ class Registry:
             # Server-side completion: v0 -> vN, ACTIVE, managed `latest` follows.
             bucket["_counter"] += 1
             version.update(name=f"v{bucket['_counter']}", status="VERSION_ACTIVE", updated_at=now())
-            latest = bucket["channels"].get(LATEST)
-            if latest is None:
-                latest = self._new_channel(LATEST, managed=True, author="hcp-packer")
-                bucket["channels"][LATEST] = latest
-            self._assign(latest, version["fingerprint"], author)
-        elif any(b["status"] == "BUILD_RUNNING" for b in builds):
-            version["status"] = "VERSION_RUNNING"
+            self._refresh_latest(bucket)
+            return
+        # The version's status follows its builds (VersionStatus in the spec): running while
+        # any runs; failed or cancelled when one did; incomplete when some never ran.
+        statuses = {b["status"] for b in builds}
+        for build_status, version_status in (
+            ("BUILD_RUNNING", "VERSION_RUNNING"),
+            ("BUILD_FAILED", "VERSION_FAILED"),
+            ("BUILD_CANCELLED", "VERSION_CANCELLED"),
+        ):
+            if build_status in statuses:
+                version["status"] = version_status
+                return
+        version["status"] = "VERSION_INCOMPLETE" if "BUILD_DONE" in statuses else "VERSION_RUNNING"
 
     # ---- channels ------------------------------------------------------------------------
     @staticmethod
@@ -462,8 +489,8 @@ class Registry:
             return status(5, f"version with fingerprint {fingerprint!r} not found")
         if version["name"] == "v0":
             return status(9, f"version {fingerprint!r} is not complete")
-        if version.get("revoke_at"):
-            return status(9, f"version {fingerprint!r} is revoked or scheduled for revocation")
+        if version["status"] == "VERSION_REVOKED":
+            return status(9, f"version {fingerprint!r} is revoked")
         return None
 
     def list_channels(self, org: str, project: str, name: str) -> Reply:

@@ -8,6 +8,7 @@ Knobs (environment):
   PACKER_SIM_LOG=FILE      append one JSON line per invocation (argv, cwd, HCP env, no secrets)
   PACKER_SIM_SLEEP=SEC     how long each build "runs"
   PACKER_SIM_ECHO=TEXT     printed by each build, as a provisioner's output would be
+  PACKER_SIM_HEARTBEAT=SEC  RUNNING heartbeat interval (real Packer: 120 s)
   PACKER_SIM_CLEANUP=SEC   how long cleanup takes after a cancellation (a cloud builder
                            terminating its instance takes tens of seconds)
   PACKER_SIM_FAIL=MODE     init | build (builder error, exit 1) | incomplete (exit 0, builds left
@@ -21,7 +22,9 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -35,17 +38,13 @@ import httpx
 from hcp_action.errors import InputError
 from hcp_action.packer.template import Source, TemplateInfo, literal, read
 
-VERSION = "1.14.2"
+VERSION = "1.16.0"
 AGENT = f"packer/{VERSION} (hcp-packer-action simulator)"
 _NAME_RE = re.compile(r"^[a-zA-Z0-9-]{3,36}$")
 _VAR_REF = re.compile(r"^\$\{var\.([A-Za-z0-9_-]+)\}$")
 
 
 class SimError(Exception):
-    pass
-
-
-class Cancelled(Exception):
     pass
 
 
@@ -135,38 +134,56 @@ def _subject_token(workload: dict[str, Any]) -> str:
 
 class Hcp:
     """Just enough of hcp-sdk-go: endpoints from HCP_*, a token from client credentials or an
-    HCP_CRED_FILE (service principal, or workload identity with a url/file/token source).
-    Unlike the SDK, which always uses https for the exchange, it follows HCP_API_TLS."""
+    HCP_CRED_FILE (service principal, or workload identity with a url/file/token/env source).
+    As the SDK: the auth URL must be https (config/hcp.go validate), the workload exchange is
+    always https (auth/workload/provider.go), no retry anywhere."""
 
     def __init__(self, env: Mapping[str, str]) -> None:
         address = env.get("HCP_API_ADDRESS", "api.cloud.hashicorp.com:443")
         scheme = "http" if env.get("HCP_API_TLS") == "disabled" else "https"
         auth = urlsplit(env.get("HCP_AUTH_URL") or "https://auth.idp.hashicorp.com")
+        if not auth.hostname:
+            raise SimError(f"{_CLIENT_ERROR}the auth URL has to be non-empty")
+        if auth.scheme != "https":
+            raise SimError(f"{_CLIENT_ERROR}the auth URL has to use https at its scheme")
         self.org = env["HCP_ORGANIZATION_ID"]
         self.project = env["HCP_PROJECT_ID"]
+        verify = env.get("HCP_API_TLS") != "insecure"
         self.http = httpx.Client(
             base_url=f"{scheme}://{address}",
-            verify=env.get("HCP_API_TLS") != "insecure",
+            verify=verify,
             timeout=30,
             headers={"X-HCP-Source-Channel": f"packer/{VERSION} simulated", "User-Agent": AGENT},
         )
         client_id, secret = env.get("HCP_CLIENT_ID", ""), env.get("HCP_CLIENT_SECRET", "")
         workload: dict[str, Any] = {}
-        if not (client_id and secret) and env.get("HCP_CRED_FILE"):
-            cred = json.loads(Path(env["HCP_CRED_FILE"]).read_text(encoding="utf-8"))
+        if not (client_id and secret):
+            cred = _cred_file(env)
             if cred.get("scheme") == "workload":
-                workload = cred["workload"]
+                workload = cred.get("workload") or {}
             else:
-                client_id, secret = cred["oauth"]["client_id"], cred["oauth"]["client_secret"]
+                oauth = cred.get("oauth") or {}
+                client_id, secret = oauth.get("client_id", ""), oauth.get("client_secret", "")
         if workload:
-            token = self.http.post(
-                f"/2019-12-10/{workload['provider_resource_name']}/exchange-token",
+            provider = workload.get("provider_resource_name") or ""
+            if not provider:
+                raise SimError("workload identity provider resource name must be set")
+            # Always https, whatever HCP_API_TLS says, with the API's TLS verification.
+            token = httpx.post(
+                f"https://{address}/2019-12-10/{provider}/exchange-token",
                 json={"jwt_token": _subject_token(workload)},
+                verify=verify,
+                timeout=10,
+                headers={"User-Agent": AGENT},
             )
+            if token.status_code != httpx.codes.OK:
+                raise SimError(
+                    f"{_TOKEN_ERROR}exchange token status code {token.status_code}: {token.text}"
+                )
         else:
             token = httpx.post(
-                f"{auth.scheme}://{auth.netloc}/oauth2/token",
-                auth=(client_id, secret),
+                f"https://{auth.netloc}/oauth2/token",
+                auth=(quote(client_id, safe=""), quote(secret, safe="")),
                 data={
                     "grant_type": "client_credentials",
                     "audience": "https://api.hashicorp.cloud",
@@ -175,21 +192,39 @@ class Hcp:
                 timeout=30,
                 headers={"User-Agent": AGENT},
             )
-        if token.status_code != httpx.codes.OK:
-            raise SimError(f"HCP: authentication failed: {token.status_code} {token.text}")
+            if token.status_code != httpx.codes.OK:
+                raise SimError(f"{_TOKEN_ERROR}oauth2: cannot fetch token: {token.status_code}")
         self.http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
         self.base = f"/packer/2023-01-01/organizations/{self.org}/projects/{self.project}"
+        self.lock = threading.Lock()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, dict[str, Any]]:
-        response = self.http.request(method, self.base + path, json=body)
+        with self.lock:  # builds run concurrently; one client, as the SDK shares one
+            response = self.http.request(method, self.base + path, json=body)
         data = response.json() if response.content else {}
         return response.status_code, data
 
     def must(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         code, data = self.call(method, path, body)
-        if code != httpx.codes.OK:
+        if code != httpx.codes.OK:  # a 2xx other than 200 is an error too (the SDK's rule)
             raise SimError(f"HCP: {method} {path}: [{code}] {json.dumps(data)}")
         return data
+
+
+_CLIENT_ERROR = "HCP: populating version failed: failed to create HCP client: invalid config: "
+_TOKEN_ERROR = "HCP: populating version failed: failed to get token: "  # noqa: S105 - text
+
+
+def _cred_file(env: Mapping[str, str]) -> dict[str, Any]:
+    default = Path(env.get("HOME", "~"), ".config/hcp/cred_file.json")
+    path = Path(env.get("HCP_CRED_FILE") or default)
+    try:
+        data = json.loads(path.expanduser().read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SimError(f"{_CLIENT_ERROR}failed to read credential file: {exc}") from None
+    if not isinstance(data, dict):
+        raise SimError(f"{_CLIENT_ERROR}credential file is not a JSON object")
+    return data
 
 
 def _parse_build_args(args: list[str]) -> tuple[dict[str, str], list[Path], bool, Path]:
@@ -272,77 +307,172 @@ def _variables(
     return values
 
 
+def _git_head(directory: Path) -> str:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(directory), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _metadata(env: Mapping[str, str], variables: Mapping[str, str], template: Path) -> Any:
+    """types.metadata_store.go Gather: packer{version,plugins,options,os}, vcs, cicd; absent
+    parts are JSON null. CI order: Jenkins, GitHub, GitLab."""
+    cicd: dict[str, Any] | None = None
+    if env.get("JENKINS_URL"):
+        cicd = {"type": "jenkins", "details": {"JENKINS_URL": env["JENKINS_URL"]}}
+    elif env.get("GITHUB_ACTIONS"):
+        keys = ("REPOSITORY", "REPOSITORY_ID", "SHA", "REF", "ACTOR", "ACTOR_ID")
+        details = {f"GITHUB_{k}": env.get(f"GITHUB_{k}", "") for k in keys}
+        details |= {f"GITHUB_{k}": env.get(f"GITHUB_{k}", "") for k in ("EVENT_NAME", "JOB")}
+        details["GITHUB_WORKFLOW_URL"] = (
+            f"{env.get('GITHUB_SERVER_URL', '')}/{env.get('GITHUB_REPOSITORY', '')}"
+            f"/actions/runs/{env.get('GITHUB_RUN_ID', '')}"
+        )
+        cicd = {"type": "github-actions", "details": details}
+    elif env.get("GITLAB_CI"):
+        cicd = {"type": "gitlab", "details": {"CI_COMMIT_SHA": env.get("CI_COMMIT_SHA", "")}}
+    commit = _git_head(Path.cwd())
+    vcs = {"type": "git", "details": {"commit": commit}} if commit else None
+    uname = os.uname()
+    return {
+        "packer": {
+            "version": VERSION,
+            "plugins": None,
+            "options": {"vars": sorted(variables), "path": str(template)},
+            "os": {
+                "type": sys.platform,
+                "details": {"arch": uname.machine, "version": uname.release},
+            },
+        },
+        "vcs": vcs,
+        "cicd": cicd,
+    }
+
+
 class Run:
+    """One `packer build` with HCP: builds in parallel, heartbeats, the failure table and
+    cancellation of Packer 1.16.0 (docs/packer-hcp.md V2-V7)."""
+
     def __init__(self, env: Mapping[str, str], machine: bool) -> None:
         self.env = env
         self.machine = machine
         self.run_uuid = str(uuid.uuid4())
-        self.current: tuple[str, str] | None = None  # (builds path, build id) while running
+        self.cancelled = threading.Event()
+        self.out_lock = threading.Lock()
         self.hcp: Hcp | None = None
-        self.build_labels: dict[str, str] = {}
 
     def say(self, message: str, target: str = "") -> None:
-        say(message, machine=self.machine, target=target)
+        with self.out_lock:
+            say(message, machine=self.machine, target=target)
+
+    def error(self, message: str, target: str = "") -> None:
+        with self.out_lock:
+            say(message, machine=self.machine, target=target, kind="ui,error")
 
     def build(self, template: Path, variables: dict[str, str], var_files: list[Path]) -> int:
         try:
             info = read(template)
         except InputError as exc:
             raise SimError(str(exc)) from None
-        fail = self.env.get("PACKER_SIM_FAIL", "")
         registry_env = self.env.get("HCP_PACKER_REGISTRY")
-        enabled = (
+        explicitly_off = registry_env is not None and registry_env.lower() in {"0", "off"}
+        enabled = not explicitly_off and (
             info.hcp_enabled
-            or "HCP_PACKER_BUCKET_NAME" in self.env
-            or (registry_env is not None and registry_env.lower() not in {"0", "off"})
+            or bool(self.env.get("HCP_PACKER_BUCKET_NAME"))  # non-empty only (hasEnvVar)
+            or registry_env is not None  # present, any other value, even empty
         )
-        if registry_env is not None and registry_env.lower() in {"0", "off"}:
-            enabled = False
+        if not enabled:
+            self.say("simulated packer: HCP Packer registry disabled; nothing to publish")
+            return 0
         if info.build_count != 1:
             raise SimError(
                 "Error: Multiple build blocks" if info.build_count > 1 else "Error: no build block"
             )
         values = _variables(info, variables, var_files, self.env)
-        self.build_labels = info.build_labels
-        if not enabled:
-            self.say("simulated packer: HCP Packer registry disabled; nothing to publish")
-            return 0
-        has_creds = (self.env.get("HCP_CLIENT_ID") and self.env.get("HCP_CLIENT_SECRET")) or (
-            self.env.get("HCP_CRED_FILE")
+        default_cred = Path(self.env.get("HOME", "~"), ".config/hcp/cred_file.json").expanduser()
+        has_auth = (
+            bool(self.env.get("HCP_CLIENT_ID") and self.env.get("HCP_CLIENT_SECRET"))
+            or (bool(self.env.get("HCP_CRED_FILE")) and Path(self.env["HCP_CRED_FILE"]).exists())
+            or default_cred.exists()
         )
-        if not has_creds:
+        if not has_auth:
             raise SimError("Error: HCP authentication information required")
         bucket = self.env.get("HCP_PACKER_BUCKET_NAME") or info.bucket_name or ""
         if not bucket:
             raise SimError("Error: Bucket name required")
-        if not _NAME_RE.fullmatch(bucket):
+        if not self.env.get("HCP_PACKER_BUCKET_NAME") and not _NAME_RE.fullmatch(bucket):
             raise SimError(f"Error: bucket name {bucket!r} is invalid")
         fingerprint = self.env.get("HCP_PACKER_BUILD_FINGERPRINT") or uuid.uuid4().hex[:26]
         self.say(f'Tracking build on HCP Packer with fingerprint "{fingerprint}"')
 
         hcp = self.hcp = Hcp(self.env)
         b = f"/buckets/{quote(bucket, safe='')}"
-        code, data = hcp.call("GET", b)
-        if code != httpx.codes.OK and data.get("code") == 5:
-            hcp.must(
-                "PUT",
-                "/buckets",
-                {"name": bucket, "description": info.description, "labels": info.bucket_labels},
+        v = f"{b}/versions/{quote(fingerprint, safe='')}"
+        tracked = self._populate(hcp, info, bucket, fingerprint)
+        if self.cancelled.is_set():  # the context-aware calls fail: nothing is started
+            raise SimError("Error: HCP: populating version failed: context canceled")
+        code, data = hcp.call("GET", f"/enforced_blocks/bucket/{quote(bucket, safe='')}")
+        if code != httpx.codes.OK and data.get("code") not in {5, 12}:
+            raise SimError(f"Error: HCP: fetching enforced provisioners failed: {json.dumps(data)}")
+
+        labels_git = _git_head(template if template.is_dir() else template.parent)
+        metadata = _metadata(self.env, variables, template)
+        sources = {s.component_type: s for s in info.sources}
+        threads: list[threading.Thread] = []
+        errors: list[str] = []
+        for component, source in sources.items():
+            build = tracked.get(component)
+            if build is None or build.get("status") == "BUILD_DONE" or build.get("artifacts"):
+                self.say(f'skipping already done build "{component}"')
+                continue
+            thread = threading.Thread(
+                target=self._run_one,
+                args=(hcp, v, build, source, values, bucket, info, labels_git, metadata, errors),
+                name=component,
             )
+            threads.append(thread)
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(0.1)  # short joins: the main thread stays free for signals
+        if self.cancelled.is_set():
+            self.say("Cleanly cancelled builds after being interrupted.")
+            return 1
+        return 1 if errors else 0
+
+    def _populate(
+        self, hcp: Hcp, info: TemplateInfo, bucket: str, fingerprint: str
+    ) -> dict[str, dict[str, Any]]:
+        b = f"/buckets/{quote(bucket, safe='')}"
+        code, data = hcp.call("GET", b)
+        wanted = {
+            k: v
+            for k, v in (("description", info.description), ("labels", info.bucket_labels))
+            if v
+        }
+        if code != httpx.codes.OK and data.get("code") == 5:
+            hcp.must("PUT", "/buckets", {"name": bucket, **wanted})
         elif code != httpx.codes.OK:
-            raise SimError(f"HCP: populating version failed: {json.dumps(data)}")
+            raise SimError(f"Error: HCP: populating version failed: {json.dumps(data)}")
         elif (
             data["bucket"].get("description", "") != info.description
-            or data["bucket"].get("labels", {}) != info.bucket_labels
+            or (data["bucket"].get("labels") or {}) != info.bucket_labels
         ):
-            hcp.must("PATCH", b, {"description": info.description, "labels": info.bucket_labels})
+            hcp.must("PATCH", b, {**wanted, "platforms": None})
 
         v = f"{b}/versions/{quote(fingerprint, safe='')}"
         code, data = hcp.call("GET", v)
         if code != httpx.codes.OK:
             # Packer keys on the text of the error: only code 10 means "create it".
             if not re.search(r'[Cc]ode"?:\s*10\b', json.dumps(data)):
-                raise SimError(f"HCP: populating version failed: {json.dumps(data)}")
+                raise SimError(f"Error: HCP: populating version failed: {json.dumps(data)}")
             hcp.must("POST", f"{b}/versions", {"fingerprint": fingerprint, "template_type": "HCL2"})
         elif data["version"].get("name", "v0") != "v0":
             raise SimError(
@@ -350,32 +480,31 @@ class Run:
                 f"fingerprint {fingerprint} is complete. If you wish to add a new build to this "
                 "bucket a new version must be created by changing the fingerprint."
             )
-
-        existing = {x["component_type"]: x for x in hcp.must("GET", f"{v}/builds")["builds"]}
-        for source in info.sources:
-            if source.component_type not in existing:
-                code, data = hcp.call(
-                    "POST",
-                    f"{v}/builds",
-                    {
-                        "artifacts": None,
-                        "component_type": source.component_type,
-                        "packer_run_uuid": self.run_uuid,
-                        "status": "BUILD_UNSET",
-                    },
-                )
-                if code == httpx.codes.OK:
-                    existing[source.component_type] = data["build"]
-                elif data.get("code") != 6:
-                    raise SimError(f"HCP: populating version failed: {json.dumps(data)}")
-        hcp.call("GET", f"/enforced_blocks/bucket/{quote(bucket, safe='')}")
-
-        errors = 0
-        for source in info.sources:
-            errors += self._run_one(
-                hcp, v, existing[source.component_type], source, values, fail, bucket
+        listed = hcp.must("GET", f"{v}/builds").get("builds") or []
+        wanted_components = {s.component_type for s in info.sources}
+        tracked = {
+            x["component_type"]: x for x in listed if x["component_type"] in wanted_components
+        }
+        for component in sorted(wanted_components - set(tracked)):
+            code, data = hcp.call(
+                "POST",
+                f"{v}/builds",
+                {
+                    "artifacts": None,
+                    "component_type": component,
+                    "packer_run_uuid": self.run_uuid,
+                    "status": "BUILD_UNSET",
+                },
             )
-        return 1 if errors else 0
+            if code == httpx.codes.OK:
+                tracked[component] = data["build"]
+            elif data.get("code") != 6:  # 6: a concurrent run made it; left untracked (E6)
+                raise SimError(f"Error: HCP: populating version failed: {json.dumps(data)}")
+        return tracked
+
+    def _status(self, hcp: Hcp, path: str, status: str) -> int:
+        body = {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": status}
+        return hcp.call("PATCH", path, body)[0]
 
     def _run_one(
         self,
@@ -384,86 +513,143 @@ class Run:
         build: dict[str, Any],
         source: Source,
         values: Mapping[str, Any],
-        fail: str,
         bucket: str,
-    ) -> int:
+        info: TemplateInfo,
+        git_sha: str,
+        metadata: Any,
+        errors: list[str],
+    ) -> None:
         name = source.component_type
         path = f"{v}/builds/{build['id']}"
-        if build.get("status") == "BUILD_DONE":
-            self.say(f'skipping already done build "{name}"')
-            return 0
-        # From the RUNNING request on, a cancellation marks the build CANCELLED (the server may
-        # already hold RUNNING before its answer arrives).
-        self.current = (path, name)
-        code, _ = hcp.call(
-            "PATCH",
-            path,
-            {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_RUNNING"},
-        )
-        if code != httpx.codes.OK:
-            self.current = None
-            say(
-                f"failed to mark build {name} as running; skipping",
-                machine=self.machine,
-                kind="ui,error",
-            )
-            return 0  # as real Packer: not counted in the exit code
+        if self._status(hcp, path, "BUILD_RUNNING") != httpx.codes.OK:
+            self.error(f"hcp: failed to start build {name!r}", name)
+            return  # E4: not run, not counted
         self.say(f"==> {name}: simulated build starting (Packer {VERSION} stand-in)", name)
         if self.env.get("PACKER_SIM_ECHO"):
             # What a provisioner might print: text the action must relay without obeying.
-            print(self.env["PACKER_SIM_ECHO"], flush=True)
-        time.sleep(float(self.env.get("PACKER_SIM_SLEEP") or 0))
-        if fail == "incomplete":
-            self.say(f"==> {name}: (simulated) leaving the build RUNNING and exiting 0", name)
-            self.current = None
-            return 0
-        if fail == "build":
-            hcp.must(
-                "PATCH",
-                path,
-                {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_FAILED"},
-            )
-            self.current = None
-            self.say(f"Build '{name}' errored after 0 seconds: simulated builder failure", name)
-            say(
-                f"simulated builder failure in {name}",
-                machine=self.machine,
-                target=name,
-                kind="error",
-            )
-            return 1
-        if fail == "no-artifacts":
-            hcp.must(
-                "PATCH",
-                path,
-                {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_FAILED"},
-            )
-            self.current = None
-            self.say(
-                f'The "{name}" builder produced an artifact that cannot be pushed to HCP Packer',
-                name,
-            )
-            return 1
+            with self.out_lock:
+                print(self.env["PACKER_SIM_ECHO"], flush=True)
+        interval = float(self.env.get("PACKER_SIM_HEARTBEAT") or 120)
+        finished = threading.Event()
+
+        def heartbeat() -> None:
+            while not finished.wait(interval):
+                self._status(hcp, path, "BUILD_RUNNING")  # failures are only logged (E8)
+
+        beat = threading.Thread(target=heartbeat, name=f"{name}-heartbeat", daemon=True)
+        beat.start()
+        try:
+            if self.cancelled.wait(float(self.env.get("PACKER_SIM_SLEEP") or 0)):
+                self._cancel_build(hcp, path, name)
+                return
+            fail = self.env.get("PACKER_SIM_FAIL", "")
+            if fail == "incomplete":
+                self.say(f"==> {name}: (simulated) leaving the build RUNNING and exiting 0", name)
+                return
+            if fail == "build":
+                self._status(hcp, path, "BUILD_FAILED")
+                self.say(f"Build '{name}' errored after 0 seconds: simulated builder failure", name)
+                self.error(f"simulated builder failure in {name}", name)
+                errors.append(name)
+                return
+            if fail == "no-artifacts":
+                self._status(hcp, path, "BUILD_FAILED")
+                self.error(
+                    f'The "{name}" builder produced an artifact that cannot be pushed to HCP '
+                    "Packer",
+                    name,
+                )
+                errors.append(name)
+                return
+            self._done(hcp, path, build, source, values, bucket, info, git_sha, metadata, errors)
+        finally:
+            finished.set()
+
+    def _cancel_build(self, hcp: Hcp, path: str, name: str) -> None:
+        # startBuild sees ctx.Done(): CANCELLED; the builder cleans up; completeBuild sees
+        # ctx.Err(): CANCELLED again (V7).
+        self._status(hcp, path, "BUILD_CANCELLED")
+        self.say(f"==> {name}: build cancelled; cleaning up", name)
+        cleanup = float(self.env.get("PACKER_SIM_CLEANUP") or 0)
+        if cleanup:
+            self.say(f"==> {name}: terminating the source instance (simulated, {cleanup:g} s)")
+            time.sleep(cleanup)
+        self._status(hcp, path, "BUILD_CANCELLED")
+
+    def _done(
+        self,
+        hcp: Hcp,
+        path: str,
+        build: dict[str, Any],
+        source: Source,
+        values: Mapping[str, Any],
+        bucket: str,
+        info: TemplateInfo,
+        git_sha: str,
+        metadata: Any,
+        errors: list[str],
+    ) -> None:
+        name = source.component_type
         platform, artifacts = _artifacts(source, values)
-        labels = {**self.build_labels, "simulated": "true"}
-        hcp.must(
-            "PATCH",
-            path,
-            {
-                "artifacts": artifacts,
-                "labels": labels,
-                "packer_run_uuid": self.run_uuid,
-                "platform": platform,
-                "status": "BUILD_DONE",
-                "metadata": {"packer": {"version": VERSION, "plugins": []}},
-            },
-        )
-        self.current = None
+        labels = {**(build.get("labels") or {}), **info.build_labels}
+        if git_sha:
+            labels["git_sha"] = git_sha
+        body: dict[str, Any] = {
+            "artifacts": artifacts,
+            "labels": labels,
+            "metadata": metadata,
+            "packer_run_uuid": self.run_uuid,
+            "platform": platform,
+            "status": "BUILD_DONE",
+        }
+        source_image = _source_image(source, values)
+        if source_image:
+            body["source_external_identifier"] = source_image
+        code, _ = hcp.call("PATCH", path, body)
+        if code != httpx.codes.OK:
+            # E3: a FAILED attempt, the other builds carry on, exit 1.
+            self._status(hcp, path, "BUILD_FAILED")
+            self.error(f'publishing build metadata to HCP Packer for "{name}" failed', name)
+            errors.append(name)
+            return
         self.say(f"Build '{name}' finished after 0 seconds.", name)
-        if self.machine:
-            ids = "%!(PACKER_COMMA)".join(
-                f"{a['region']}:{a['external_identifier']}" for a in artifacts
+        self._print_artifacts(name, source, artifacts, bucket, build)
+        self._update_channels(hcp, bucket, info, name)
+
+    def _update_channels(self, hcp: Hcp, bucket: str, info: TemplateInfo, name: str) -> None:
+        """Packer >= 1.15 `channels`: after every build, each channel in order; the first
+        failure stops the loop and is only printed (E7)."""
+        fingerprint = self.env.get("HCP_PACKER_BUILD_FINGERPRINT", "")
+        for channel in info.channels or ():
+            code, data = hcp.call(
+                "PATCH",
+                f"/buckets/{quote(bucket, safe='')}/channels/{quote(channel, safe='')}",
+                {"update_mask": "versionFingerprint", "version_fingerprint": fingerprint},
             )
+            if code != httpx.codes.OK:
+                self.error(
+                    f"==> Failed assigning version {fingerprint} to channel {channel!r}: "
+                    f"{json.dumps(data)}",
+                    name,
+                )
+                return
+
+    def _print_artifacts(
+        self,
+        name: str,
+        source: Source,
+        artifacts: list[dict[str, str]],
+        bucket: str,
+        build: dict[str, Any],
+    ) -> None:
+        if not self.machine:
+            for a in artifacts:
+                self.say(f"--> {name}: {a['region']}: {a['external_identifier']}")
+            return
+        ids = "%!(PACKER_COMMA)".join(
+            f"{a['region']}:{a['external_identifier']}" for a in artifacts
+        )
+        with self.out_lock:
             for line in (
                 "artifact-count,2",
                 f"artifact,0,builder-id,{source.type}",
@@ -478,25 +664,18 @@ class Run:
                 "artifact,1,end",
             ):
                 print(f"{int(time.time())},{name},{line}", flush=True)
-        else:
-            for a in artifacts:
-                self.say(f"--> {name}: {a['region']}: {a['external_identifier']}")
-        return 0
 
     def cancel(self) -> None:
-        if self.hcp is not None and self.current is not None:
-            path, name = self.current
-            self.hcp.call(
-                "PATCH",
-                path,
-                {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": "BUILD_CANCELLED"},
-            )
-            self.say(f"==> {name}: build cancelled; cleaning up")
-        cleanup = float(os.environ.get("PACKER_SIM_CLEANUP") or 0)
-        if cleanup:
-            self.say(f"==> terminating the source instance (simulated, {cleanup:g} s)")
-            time.sleep(cleanup)
-        self.say("Cleanly cancelled builds after being interrupted.")
+        self.cancelled.set()
+
+
+def _source_image(source: Source, values: Mapping[str, Any]) -> str:
+    """The builder's source_external_identifier: the null builder says "null", amazon-ebs its
+    source AMI (a literal or a variable; a filter cannot be resolved here)."""
+    if source.type == "null":
+        return "null"
+    found = _resolve(source.body.get("source_ami"), values)
+    return found[0] if found else ""
 
 
 def _install_plugins(template: Path, env: Mapping[str, str]) -> list[str]:
@@ -564,17 +743,14 @@ def main(argv: list[str] | None = None) -> int:
     run = Run(env, machine)
 
     def on_term(_signum: int, _frame: FrameType | None) -> None:
-        raise Cancelled
+        # The child catches the first signal and cancels; later ones are absorbed.
+        run.cancel()
 
     # Packer's wrapper process ignores SIGINT sent to its PID and forwards SIGTERM.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, on_term)
     try:
         return run.build(template, variables, var_files)
-    except Cancelled:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # further signals are absorbed
-        run.cancel()
-        return 1
     except SimError as exc:
         _die(str(exc))
     except httpx.HTTPError as exc:

@@ -221,12 +221,10 @@ def _record(
     logger.info("deployments recorded", count=count)
 
 
-def reporter_for(
-    environ: Mapping[str, str], *, json_output: bool = False, cli: bool = False
-) -> Reporter:
-    """The action talks to the runner (workflow commands, outputs file); the CLI keeps stdout
-    for its result, also inside a GitHub `run:` step (its workflow commands go to stderr)."""
-    if environ.get("GITHUB_ACTIONS") == "true" and not cli:
+def reporter_for(environ: Mapping[str, str], *, json_output: bool = False) -> Reporter:
+    """The action talks to the runner (workflow commands, outputs file) inside GitHub Actions,
+    plain text elsewhere (the CLI makes its own Console)."""
+    if environ.get("GITHUB_ACTIONS") == "true":
         return Workflow.from_environ(environ)
     from hcp_action.console import Console  # noqa: PLC0415
 

@@ -49,11 +49,18 @@ def select(
             fix="use one of the regions it has: " + ", ".join(regions) + ".",
         )
     in_region = [r for r in scoped if r.region == chosen]
-    ambiguous = sorted({r.component for r in in_region})
-    if len(ambiguous) > 1:
+    # Judged in every region, not only the chosen one: ami-ids would otherwise pick one
+    # component's artifact silently where several builds published one.
+    clashes = {
+        reg: sorted({r.component for r in scoped if r.region == reg})
+        for reg in (chosen, *(x for x in regions if x != chosen))
+    }
+    clashing = {reg: comps for reg, comps in clashes.items() if len(comps) > 1}
+    if clashing:
+        names = sorted({c for comps in clashing.values() for c in comps})
         raise SelectionError(
-            f"several builds have artifacts in {chosen}: " + ", ".join(ambiguous),
-            fix="set component to the one whose artifact should fill ami-id.",
+            f"several builds have artifacts in {', '.join(clashing)}: " + ", ".join(names),
+            fix="set component to the one whose artifacts should fill ami-id and ami-ids.",
         )
     ami_ids: dict[str, str] = {}
     for row in scoped:

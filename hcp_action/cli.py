@@ -69,6 +69,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--json", action="store_true", help="print the outputs as one JSON object on stdout"
         )
+        p.add_argument(
+            "--dotenv",
+            metavar="FILE",
+            help="also write the outputs as NAME=VALUE lines (VERSION_FINGERPRINT=…, AMI_ID=…) "
+            "for GitLab's dotenv reports or Jenkins' readProperties",
+        )
         if name != "lookup":
             p.add_argument("--dry-run", action="store_true", help="read only; show the plan")
         if name == "build":
@@ -187,11 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"--{option.replace('_', '-')} {value.split('=')[0]}=…: a value "
                     "cannot contain a line break; use a var file for multi-line values"
                 )
-    from hcp_action.__main__ import reporter_for, run  # noqa: PLC0415
+    from hcp_action.__main__ import run  # noqa: PLC0415
+    from hcp_action.console import Console  # noqa: PLC0415
 
     environ = to_environ(args, os.environ, Path.cwd())
-    reporter = reporter_for(environ, json_output=args.json, cli=True)
-    return run(environ, reporter, colors=getattr(reporter, "colors", False))
+    # stdout is the result alone, also inside a GitHub `run:` step (commands go to stderr).
+    reporter = Console.for_terminal(environ, json_output=args.json)
+    if args.dotenv:
+        reporter.dotenv = Path(args.dotenv)
+    return run(environ, reporter, colors=reporter.colors)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from hcp_action import outputs
@@ -56,6 +57,7 @@ class Console:
         # Inside a GitHub `run:` step: masks and annotations as workflow commands on stderr
         # (the runner reads both streams); stdout stays the result alone.
         self._commands = commands
+        self.dotenv: Path | None = None  # --dotenv: outputs for the next job of another CI
 
     @classmethod
     def for_terminal(cls, environ: Mapping[str, str], *, json_output: bool = False) -> Console:
@@ -131,6 +133,8 @@ class Console:
         self._err.flush()
 
     def report(self, result: Result) -> None:
+        if self.dotenv is not None:
+            self._write_dotenv(outputs.render(result))
         values: dict[str, object] = dict(outputs.render(result))
         if self.json_output:
             for key in ("ami-ids", "artifacts"):  # JSON text in the action; real JSON here
@@ -155,6 +159,15 @@ class Console:
             }
             self._out.write(json.dumps(failure, sort_keys=True) + "\n")
             self._out.flush()
+
+    def _write_dotenv(self, values: Mapping[str, str]) -> None:
+        assert self.dotenv is not None  # noqa: S101 - checked by the caller
+        lines = [
+            f"{name.upper().replace('-', '_')}={value}"
+            for name, value in values.items()
+            if "\n" not in value and "\r" not in value  # one line per variable, always
+        ]
+        self.dotenv.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     # ---- the human result ---------------------------------------------------------------------
     def _human(self, result: Result) -> str:

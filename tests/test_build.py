@@ -392,3 +392,36 @@ def test_fingerprint_follows_pkr_var_and_other_cis_commits(harness: Harness) -> 
     for name in ("CI_COMMIT_SHA", "GIT_COMMIT", "BUILDKITE_COMMIT", "CIRCLE_SHA1"):
         assert fp({name: sha}, drop=("GITHUB_SHA",)) == base, name
     assert fp({"CI_COMMIT_SHA": "e" * 40}, drop=("GITHUB_SHA",)).startswith("e" * 12)
+
+
+def test_component_ambiguity_in_any_region_fails(harness: Harness) -> None:
+    """Two builds publish in eu-west-1 but only one in the chosen us-east-1: ami-ids would pick
+    one of them silently, so the step fails naming both, before any channel write."""
+    (harness.workspace / "split.pkr.hcl").write_text(
+        """
+hcp_packer_registry {
+  bucket_name = "split-ami"
+}
+source "amazon-ebs" "a" {
+  region = "us-east-1"
+  ami_regions = ["eu-west-1"]
+}
+source "amazon-ebs" "b" {
+  region = "eu-west-1"
+}
+build {
+  sources = ["source.amazon-ebs.a", "source.amazon-ebs.b"]
+}
+"""
+    )
+    run = harness.run({"template": "split.pkr.hcl", "channel": "dev", "region": "us-east-1"})
+    assert run.returncode == 1
+    assert len(run.errors) == 1
+    assert "eu-west-1" in run.errors[0]
+    assert "amazon-ebs.a, amazon-ebs.b" in run.errors[0]
+    assert channel_fp(harness.emulator, "split-ami", "dev") is None
+    chosen = harness.run(
+        {"template": "split.pkr.hcl", "channel": "dev", "component": "amazon-ebs.a"}
+    )
+    assert chosen.returncode == 0, chosen.stdout
+    assert set(json.loads(chosen.outputs["ami-ids"])) == {"us-east-1", "eu-west-1"}

@@ -1,0 +1,242 @@
+"""The shipped workflows as a user runs them: their `run:` scripts executed with the inputs
+GitHub would give them (a fake `trivy` stands in for the scanner), and the calls into the
+reusable workflows checked the way GitHub checks them (declared inputs and secrets, required
+inputs present, the permissions the called jobs need granted by the caller)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.helpers import ROOT, Harness
+from tests.test_build import channel_fp
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+BUILD = yaml.safe_load((WORKFLOWS / "build-image.yml").read_text())
+
+
+def step(job: str, name_part: str) -> dict[str, Any]:
+    steps = BUILD["jobs"][job]["steps"]
+    found: dict[str, Any] = next(s for s in steps if name_part in s.get("name", ""))
+    return found
+
+
+def bash(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    if shutil.which("bash") is None:
+        pytest.skip("SKIPPED: no bash to run the workflow's script with")
+    return subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script],  # GitHub's default shell for run:
+        env={"PATH": f"{cwd}:/usr/bin:/bin", **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("channel", "protected", "refused"),
+    [
+        ("dev", "production,prod", False),
+        ("production", "production,prod", True),
+        ("prod", "production, prod", True),
+        ("gold", "production,prod,gold", True),
+        ("staging", "production,prod", False),
+    ],
+)
+def test_build_workflow_refuses_protected_channels(
+    tmp_path: Path, channel: str, protected: str, refused: bool
+) -> None:
+    done = bash(
+        step("build", "protected")["run"],
+        {"CHANNEL": channel, "PROTECTED": protected},
+        tmp_path,
+    )
+    assert (done.returncode != 0) is refused, done.stdout + done.stderr
+    if refused:
+        assert "promote.yml" in done.stdout
+
+
+def _fake_trivy(tmp_path: Path, report: dict[str, Any], code: int) -> None:
+    script = tmp_path / "trivy"
+    script.write_text(
+        "#!/bin/sh\n"
+        'while [ $# -gt 0 ]; do case "$1" in --output) out="$2"; shift;; esac; shift; done\n'
+        f"cat > \"$out\" <<'JSON'\n{json.dumps(report)}\nJSON\n"
+        f"exit {code}\n"
+    )
+    script.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("report", "trivy_exit", "passes", "says"),
+    [
+        ({"Metadata": {"OS": {"Family": "ubuntu", "Name": "24.04"}}, "Results": []}, 0, True, ""),
+        (
+            {
+                "Metadata": {"OS": {"Family": "ubuntu"}},
+                "Results": [
+                    {
+                        "Vulnerabilities": [
+                            {"VulnerabilityID": "CVE-1", "PkgName": "x", "Severity": "HIGH"}
+                        ]
+                    }
+                ],
+            },
+            1,
+            False,
+            "CVE-1",
+        ),
+        ({"Metadata": {}, "Results": []}, 0, False, "no operating system"),
+    ],
+)
+def test_scan_step_fails_on_findings_and_on_no_os(
+    tmp_path: Path, report: dict[str, Any], trivy_exit: int, passes: bool, says: str
+) -> None:
+    if shutil.which("jq") is None:
+        pytest.skip("SKIPPED: jq (present on GitHub's runners) is not installed here")
+    _fake_trivy(tmp_path, report, trivy_exit)
+    script = step("scan", "trivy vm")["run"]
+    assert "--ignore-unfixed" in script
+    done = bash(script, {"AMI_ID": "ami-0123"}, tmp_path)
+    assert (done.returncode == 0) is passes, done.stdout + done.stderr
+    assert says in done.stdout
+
+
+def test_a_failed_scan_revokes_the_version_and_assigns_nothing() -> None:
+    jobs = BUILD["jobs"]
+    revoke = jobs["revoke-unscanned"]
+    assert "needs.scan.result == 'failure'" in revoke["if"]
+    action = revoke["steps"][0]["with"]
+    assert action["command"] == "revoke"
+    assert action["version-fingerprint"] == "${{ needs.build.outputs.version-fingerprint }}"
+    assert "needs.scan.result == 'success'" in jobs["assign"]["if"]
+
+
+def _callers() -> list[tuple[str, dict[str, Any]]]:
+    """Every job that calls a shipped reusable workflow: the example caller and the README's."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    example = ROOT / "examples/jenkins-ha/.github/workflows/jenkins-ha-image.yml"
+    for name, job in yaml.safe_load(example.read_text())["jobs"].items():
+        found.append((f"example:{name}", job))
+    readme = (ROOT / "README.md").read_text()
+    for block in re.findall(r"```yaml\n(.*?)```", readme, flags=re.DOTALL):
+        if "hcp-packer-action/.github/workflows/" not in block:
+            continue
+        doc = yaml.safe_load(block)
+        for name, job in (doc.get("jobs") or {}).items():
+            found.append((f"README:{name}", job))
+    return [(n, j) for n, j in found if "/.github/workflows/" in str(j.get("uses", ""))]
+
+
+def test_callers_pass_what_the_reusable_workflows_declare() -> None:
+    callers = _callers()
+    called = {Path(str(j["uses"]).split("@")[0]).name for _, j in callers}
+    assert {"build-image.yml", "promote.yml", "rollback.yml"} <= called, called
+    for name, job in callers:
+        target = yaml.safe_load((WORKFLOWS / Path(str(job["uses"]).split("@")[0]).name).read_text())
+        call = target[True]["workflow_call"]
+        inputs, secrets = call.get("inputs") or {}, call.get("secrets") or {}
+        given = job.get("with") or {}
+        assert set(given) <= set(inputs), (name, set(given) - set(inputs))
+        required = {k for k, v in inputs.items() if v.get("required")}
+        assert required <= set(given), (name, required - set(given))
+        passed = job.get("secrets") or {}
+        if passed != "inherit":
+            assert set(passed) <= set(secrets), (name, set(passed) - set(secrets))
+        # A called job can only have the permissions its caller grants.
+        needed: dict[str, str] = {}
+        for called_job in target["jobs"].values():
+            for scope, level in (called_job.get("permissions") or {}).items():
+                if level == "write" or needed.get(scope) != "write":
+                    needed[scope] = level
+        granted = job.get("permissions") or {}
+        for scope, level in needed.items():
+            assert granted.get(scope) in ({"write"} if level == "write" else {"read", "write"}), (
+                name,
+                scope,
+                level,
+            )
+
+
+def test_workflows_call_the_action_by_the_placeholder_the_release_replaces() -> None:
+    for path in WORKFLOWS.glob("*.yml"):
+        for uses in re.findall(r"uses:\s*(\S+hcp-packer-action\S*)", path.read_text()):
+            assert uses.startswith("OWNER/hcp-packer-action"), (path.name, uses)
+
+
+def _render(value: str, context: dict[str, str]) -> str:
+    """GitHub's `${{ a.b.c }}` for the plain references these workflows use (and `||`)."""
+
+    def one(match: re.Match[str]) -> str:
+        for alternative in match.group(1).split("||"):
+            found = context.get(alternative.strip(), "")
+            if found:
+                return found
+        return ""
+
+    return re.sub(r"\$\{\{\s*(.*?)\s*\}\}", one, value)
+
+
+def _action_inputs(job: str, context: dict[str, str]) -> dict[str, str]:
+    steps = [s for s in BUILD["jobs"][job]["steps"] if "hcp-packer-action" in s.get("uses", "")]
+    assert len(steps) == 1
+    return {k: _render(str(v), context) for k, v in steps[0]["with"].items()}
+
+
+def test_jenkins_ha_pipeline_end_to_end(harness: Harness) -> None:
+    """build-image.yml's jobs, in order, as the runner would run them for the Jenkins HA
+    example: build (no channel) → scan fails → revoke; build again → scan passes → dev; then
+    what Terraform would read by the pinned fingerprint is the AMI that was built."""
+    shutil.copy(
+        ROOT / "examples/jenkins-ha/packer/jenkins-ha.pkr.hcl", harness.workspace / "ha.pkr.hcl"
+    )
+    env = harness.env()
+    context = {
+        "inputs.template": "ha.pkr.hcl",
+        "inputs.channel": "dev",
+        "inputs.aws-region": "us-east-1",
+        "inputs.hcp-organization-id": env["HCP_ORGANIZATION_ID"],
+        "inputs.hcp-project-id": env["HCP_PROJECT_ID"],
+        "secrets.HCP_CLIENT_ID": env["HCP_CLIENT_ID"],
+        "secrets.HCP_CLIENT_SECRET": env["HCP_CLIENT_SECRET"],
+        "github.run_id": "4242",
+    }
+    drop = ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID")
+
+    def job(name: str, extra: dict[str, str] | None = None) -> Any:
+        inputs = _action_inputs(name, context)
+        run = harness.run(inputs | (extra or {}), {"PKR_VAR_aws_region": "us-east-1"}, drop=drop)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run
+
+    first = job("build", {"version-fingerprint": "ha-scan-fails"})
+    assert "channel" not in first.outputs or not first.outputs["channel"]
+    context |= {f"needs.build.outputs.{k}": v for k, v in first.outputs.items()}
+    job("revoke-unscanned")  # the scan failed
+    latest = channel_fp(harness.emulator, "jenkins-ha-ami", "latest")
+    assert latest != "ha-scan-fails"  # nobody reading `latest` gets the unscanned image
+    assert channel_fp(harness.emulator, "jenkins-ha-ami", "dev") is None
+
+    second = job("build", {"version-fingerprint": "ha-scan-passes"})
+    context |= {f"needs.build.outputs.{k}": v for k, v in second.outputs.items()}
+    job("assign")  # the scan passed
+    assert channel_fp(harness.emulator, "jenkins-ha-ami", "dev") == "ha-scan-passes"
+    # Terraform, pinned to the built fingerprint, reads the same AMI the build reported.
+    pinned = harness.run(
+        {
+            "command": "lookup",
+            "bucket": "jenkins-ha-ami",
+            "version-fingerprint": second.outputs["version-fingerprint"],
+            "region": "us-east-1",
+        }
+    )
+    assert pinned.outputs["ami-id"] == second.outputs["ami-id"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-import subprocess
 from collections.abc import Mapping
 
+from hcp_action import gitinfo
 from hcp_action.errors import InputError
 from hcp_action.inputs import Inputs
 
@@ -22,25 +22,11 @@ _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
 COMMIT_VARIABLES = ("GITHUB_SHA", "CI_COMMIT_SHA", "GIT_COMMIT", "BUILDKITE_COMMIT", "CIRCLE_SHA1")
 
 
-def _git_head(inputs: Inputs) -> str:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(inputs.workspace), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
 def commit_of(inputs: Inputs, environ: Mapping[str, str]) -> str:
     for name in COMMIT_VARIABLES:
         if environ.get(name):
             return environ[name].strip()
-    return _git_head(inputs)
+    return gitinfo.head(inputs.workspace)
 
 
 def derive(inputs: Inputs, environ: Mapping[str, str]) -> str:

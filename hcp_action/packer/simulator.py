@@ -22,12 +22,12 @@ import os
 import re
 import secrets
 import signal
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -35,6 +35,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from hcp_action import gitinfo
 from hcp_action.errors import InputError
 from hcp_action.packer.template import Source, TemplateInfo, literal, read
 
@@ -307,20 +308,6 @@ def _variables(
     return values
 
 
-def _git_head(directory: Path) -> str:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(directory), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return done.stdout.strip() if done.returncode == 0 else ""
-
-
 def _metadata(env: Mapping[str, str], variables: Mapping[str, str], template: Path) -> Any:
     """types.metadata_store.go Gather: packer{version,plugins,options,os}, vcs, cicd; absent
     parts are JSON null. CI order: Jenkins, GitHub, GitLab."""
@@ -338,7 +325,7 @@ def _metadata(env: Mapping[str, str], variables: Mapping[str, str], template: Pa
         cicd = {"type": "github-actions", "details": details}
     elif env.get("GITLAB_CI"):
         cicd = {"type": "gitlab", "details": {"CI_COMMIT_SHA": env.get("CI_COMMIT_SHA", "")}}
-    commit = _git_head(Path.cwd())
+    commit = gitinfo.head(Path.cwd())
     vcs = {"type": "git", "details": {"commit": commit}} if commit else None
     uname = os.uname()
     return {
@@ -354,6 +341,22 @@ def _metadata(env: Mapping[str, str], variables: Mapping[str, str], template: Pa
         "vcs": vcs,
         "cicd": cicd,
     }
+
+
+@dataclass
+class _Job:
+    """One build's whole context, as Packer's goroutine for it has it."""
+
+    hcp: Hcp
+    path: str  # …/versions/{fp}/builds/{id}
+    build: dict[str, Any]
+    source: Source
+    values: Mapping[str, Any]
+    bucket: str
+    info: TemplateInfo
+    git_sha: str
+    metadata: Any
+    errors: list[str]
 
 
 class Run:
@@ -422,7 +425,7 @@ class Run:
         if code != httpx.codes.OK and data.get("code") not in {5, 12}:
             raise SimError(f"Error: HCP: fetching enforced provisioners failed: {json.dumps(data)}")
 
-        labels_git = _git_head(template if template.is_dir() else template.parent)
+        labels_git = gitinfo.head(template if template.is_dir() else template.parent)
         metadata = _metadata(self.env, variables, template)
         sources = {s.component_type: s for s in info.sources}
         threads: list[threading.Thread] = []
@@ -432,11 +435,19 @@ class Run:
             if build is None or build.get("status") == "BUILD_DONE" or build.get("artifacts"):
                 self.say(f'skipping already done build "{component}"')
                 continue
-            thread = threading.Thread(
-                target=self._run_one,
-                args=(hcp, v, build, source, values, bucket, info, labels_git, metadata, errors),
-                name=component,
+            job = _Job(
+                hcp,
+                f"{v}/builds/{build['id']}",
+                build,
+                source,
+                values,
+                bucket,
+                info,
+                labels_git,
+                metadata,
+                errors,
             )
+            thread = threading.Thread(target=self._run_one, args=(job,), name=component)
             threads.append(thread)
             thread.start()
         while any(t.is_alive() for t in threads):
@@ -506,21 +517,8 @@ class Run:
         body = {"artifacts": None, "packer_run_uuid": self.run_uuid, "status": status}
         return hcp.call("PATCH", path, body)[0]
 
-    def _run_one(
-        self,
-        hcp: Hcp,
-        v: str,
-        build: dict[str, Any],
-        source: Source,
-        values: Mapping[str, Any],
-        bucket: str,
-        info: TemplateInfo,
-        git_sha: str,
-        metadata: Any,
-        errors: list[str],
-    ) -> None:
-        name = source.component_type
-        path = f"{v}/builds/{build['id']}"
+    def _run_one(self, job: _Job) -> None:
+        hcp, path, name, errors = job.hcp, job.path, job.source.component_type, job.errors
         if self._status(hcp, path, "BUILD_RUNNING") != httpx.codes.OK:
             self.error(f"hcp: failed to start build {name!r}", name)
             return  # E4: not run, not counted
@@ -561,7 +559,7 @@ class Run:
                 )
                 errors.append(name)
                 return
-            self._done(hcp, path, build, source, values, bucket, info, git_sha, metadata, errors)
+            self._done(job)
         finally:
             finished.set()
 
@@ -576,19 +574,9 @@ class Run:
             time.sleep(cleanup)
         self._status(hcp, path, "BUILD_CANCELLED")
 
-    def _done(
-        self,
-        hcp: Hcp,
-        path: str,
-        build: dict[str, Any],
-        source: Source,
-        values: Mapping[str, Any],
-        bucket: str,
-        info: TemplateInfo,
-        git_sha: str,
-        metadata: Any,
-        errors: list[str],
-    ) -> None:
+    def _done(self, job: _Job) -> None:
+        hcp, path, build, source, info = job.hcp, job.path, job.build, job.source, job.info
+        bucket, errors, git_sha, values = job.bucket, job.errors, job.git_sha, job.values
         name = source.component_type
         platform, artifacts = _artifacts(source, values)
         labels = {**(build.get("labels") or {}), **info.build_labels}
@@ -597,7 +585,7 @@ class Run:
         body: dict[str, Any] = {
             "artifacts": artifacts,
             "labels": labels,
-            "metadata": metadata,
+            "metadata": job.metadata,
             "packer_run_uuid": self.run_uuid,
             "platform": platform,
             "status": "BUILD_DONE",

@@ -106,3 +106,9 @@ def test_jenkins_example_builds_and_promotes_what_it_built(harness: Harness) -> 
     seed(harness.emulator, "a-later-build", "dev")
     sh(lines[1], {**env, "VERSION_FINGERPRINT": fingerprint}, repo)
     assert channel_fp(harness.emulator, BUCKET, "production") == fingerprint
+
+
+def test_readme_shows_the_examples_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in ("gitlab-ci.yml", "Jenkinsfile"):
+        assert (EXAMPLES / name).read_text() in readme, name

@@ -478,3 +478,98 @@ def test_plain_mode_exports_auth_tls_disabled() -> None:
     with Emulator() as plain:
         assert plain.env()["HCP_AUTH_TLS"] == "disabled"
         assert plain.env()["HCP_AUTH_URL"].startswith("http://")
+
+
+# ---- ancestry, artifact search, inherited revocation (for `status`/`find`, issue 14) --------
+
+
+def _spec_ok(api: httpx.Client, response: httpx.Response) -> None:
+    """The answer validates against the operation's 200 schema in HCP's published spec."""
+    path = str(response.request.url.path)
+    found = operation(response.request.method, path)
+    assert found is not None, path
+    problems = validate(response.json(), found[1]["responses"]["200"]["schema"])
+    assert problems == [], problems
+
+
+def _child_built_from(api: httpx.Client, parent_bucket: str, parent_fp: str, channel: str) -> None:
+    """`child-ami` version c1, its build's DONE body naming the parent, as Packer sends it
+    when the template reads its source through hcp-packer-version/-artifact."""
+    parent = api.get(f"/buckets/{parent_bucket}/versions/{parent_fp}").json()["version"]
+    parent_channel = api.get(f"/buckets/{parent_bucket}/channels/{channel}").json()["channel"]
+    api.put("/buckets", json={"name": "child-ami"})
+    api.post("/buckets/child-ami/versions", json={"fingerprint": "c1", "template_type": "HCL2"})
+    build = api.post(
+        "/buckets/child-ami/versions/c1/builds",
+        json={"component_type": "amazon-ebs.app", "status": "BUILD_UNSET", "artifacts": None},
+    ).json()["build"]
+    done = api.patch(
+        f"/buckets/child-ami/versions/c1/builds/{build['id']}",
+        json={
+            "status": "BUILD_DONE",
+            "platform": "aws",
+            "artifacts": [{"external_identifier": "ami-0child", "region": "us-east-1"}],
+            "parent_version_id": parent["id"],
+            "parent_channel_id": parent_channel["id"],
+        },
+    )
+    assert done.status_code == 200
+    assert "parent_version_id" not in done.json()["build"]  # not part of the Build model
+
+
+def test_ancestry_from_the_done_body(api: httpx.Client) -> None:
+    _complete_version(api, "base-ami", "b1")
+    api.post("/buckets/base-ami/channels", json={"name": "production", "version_fingerprint": "b1"})
+    _child_built_from(api, "base-ami", "b1", "production")
+    parents = api.get("/buckets/child-ami/ancestry", params={"type": "ANCESTRY_TYPE_PARENTS"})
+    _spec_ok(api, parents)
+    (relation,) = parents.json()["relations"]
+    assert relation["parent"]["bucket_name"] == "base-ami"
+    assert relation["parent"]["channel_name"] == "production"
+    assert relation["status"] == "UP_TO_DATE"
+    _complete_version(api, "base-ami", "b2")
+    api.patch(
+        "/buckets/base-ami/channels/production",
+        json={"version_fingerprint": "b2", "update_mask": "versionFingerprint"},
+    )
+    children = api.get("/buckets/base-ami/ancestry", params={"type": "ANCESTRY_TYPE_CHILDREN"})
+    _spec_ok(api, children)
+    (moved,) = children.json()["relations"]
+    assert moved["child"]["bucket_name"] == "child-ami"
+    assert moved["status"] == "OUT_OF_DATE"
+    assert moved["parent"]["channel_version"]["fingerprint"] == "b2"
+
+
+def test_search_external_artifact(api: httpx.Client) -> None:
+    _complete_version(api, "base-ami", "b1")
+    api.post("/buckets/base-ami/channels", json={"name": "production", "version_fingerprint": "b1"})
+    _child_built_from(api, "base-ami", "b1", "production")
+    found = api.post(
+        "/_search/external_artifact",
+        json={"external_identifier": "ami-0child", "platform": "aws", "region": "us-east-1"},
+    )
+    _spec_ok(api, found)
+    (artifact,) = found.json()["artifacts"]
+    assert artifact["bucket"]["name"] == "child-ami"
+    assert artifact["version"]["fingerprint"] == "c1"
+    none = api.post("/_search/external_artifact", json={"external_identifier": "ami-nope"})
+    assert none.json()["artifacts"] == []
+
+
+def test_revocation_is_inherited_unless_skipped(api: httpx.Client) -> None:
+    _complete_version(api, "base-ami", "b1")
+    api.post("/buckets/base-ami/channels", json={"name": "production", "version_fingerprint": "b1"})
+    _child_built_from(api, "base-ami", "b1", "production")
+    kept = api.patch(
+        "/buckets/base-ami/versions/b1",
+        json={"revoke_in": "0s", "skip_descendants_revocation": True},
+    )
+    assert kept.status_code == 200
+    child = api.get("/buckets/child-ami/versions/c1").json()["version"]
+    assert child["status"] == "VERSION_ACTIVE"
+    api.patch("/buckets/base-ami/versions/b1", json={"restore": True})
+    api.patch("/buckets/base-ami/versions/b1", json={"revoke_in": "0s"})
+    child = api.get("/buckets/child-ami/versions/c1").json()["version"]
+    assert child["status"] == "VERSION_REVOKED"
+    assert child["revocation_type"] == "INHERITED"
+    assert child["revocation_inherited_from"]["version_fingerprint"] == "b1"

@@ -189,3 +189,55 @@ def test_sigterm_cancels_each_running_build_twice(harness: Harness) -> None:
         "BUILD_CANCELLED",
         "BUILD_CANCELLED",
     ]
+
+
+CHILD_TEMPLATE = """
+hcp_packer_registry {
+  bucket_name = "child-ami"
+}
+data "hcp-packer-version" "base" {
+  bucket_name  = "base-ami"
+  channel_name = "production"
+}
+source "amazon-ebs" "app" {
+  region     = "us-east-1"
+  source_ami = "ami-0base"
+}
+build {
+  sources = ["source.amazon-ebs.app"]
+}
+"""
+
+
+def test_parent_ids_from_the_hcp_packer_data_sources(harness: Harness) -> None:
+    """packer markBuildComplete: with an hcp-packer-version/-artifact data source, the DONE
+    body carries parent_version_id and parent_channel_id; the registry then knows the
+    ancestry (ListBucketAncestry)."""
+    seed(harness.emulator, "base-1", "production", bucket="base-ami")
+    (harness.workspace / "child.pkr.hcl").write_text(CHILD_TEMPLATE)
+    done = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-1"})
+    assert done.returncode == 0, done.stderr
+    body = next(
+        r["body"]
+        for r in harness.emulator.registry_requests()
+        if (r["body"] or {}).get("status") == "BUILD_DONE"
+    )
+    assert body["parent_version_id"]
+    assert body["parent_channel_id"]
+    env = harness.emulator.env()
+    reply = harness.emulator.registry.list_ancestry(
+        env["HCP_ORGANIZATION_ID"],
+        env["HCP_PROJECT_ID"],
+        "child-ami",
+        {"type": "ANCESTRY_TYPE_PARENTS"},
+    )
+    (relation,) = reply[1]["relations"]
+    assert relation["parent"]["version_fingerprint"] == "base-1"
+    assert relation["status"] == "UP_TO_DATE"
+    # A data source whose channel does not exist fails the build, as in Packer.
+    (harness.workspace / "orphan.pkr.hcl").write_text(
+        CHILD_TEMPLATE.replace('"production"', '"no-such-channel"')
+    )
+    missing = packer(harness, "orphan.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-2"})
+    assert missing.returncode == 1
+    assert 'could not read channel "no-such-channel"' in missing.stderr

@@ -396,6 +396,16 @@ class Emulator:
             ),
             (
                 "GET",
+                BASE + "/buckets/{bucket_name}/ancestry",
+                lambda x: r.list_ancestry(x.org, x.project, p(x, "bucket_name"), x.query),
+            ),
+            (
+                "POST",
+                BASE + "/_search/external_artifact",
+                lambda x: r.search_external_artifact(x.org, x.project, x.body),
+            ),
+            (
+                "GET",
                 BASE + "/enforced_blocks/bucket/{bucket_name}",
                 lambda _x: (200, {"enforced_block_detail": []}),
             ),

@@ -53,6 +53,11 @@ def ulid() -> str:
     return head + "".join(secrets.choice(_ULID_ALPHABET) for _ in range(16))
 
 
+def public(record: Json) -> Json:
+    """What the API shows of a stored record: its `_`-prefixed bookkeeping stays inside."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
 def status(code: int, message: str) -> Reply:
     return HTTP_FOR_CODE.get(code, 500), {"code": code, "message": message, "details": []}
 
@@ -91,7 +96,7 @@ class Registry:
     def _render_version(self, bucket: Json, version: Json) -> Json:
         out = {k: v for k, v in version.items() if not k.startswith("_")}
         out["bucket_name"] = bucket["name"]
-        out["builds"] = [dict(b) for b in version["builds"]]
+        out["builds"] = [public(b) for b in version["builds"]]
         return out
 
     def _render_channel(self, bucket: Json, channel: Json) -> Json:
@@ -282,6 +287,7 @@ class Registry:
                 updated_at=now(),
             )
             version["_rollback"] = not body.get("disable_rollback_channels")
+            version["_skip_descendants"] = bool(body.get("skip_descendants_revocation"))
             # Pending revocations are tracked so reads need not scan every version.
             bucket.setdefault("_scheduled", []).append(fingerprint)
             self._apply_schedule(bucket, version)
@@ -301,6 +307,42 @@ class Registry:
             if version.pop("_rollback", True):
                 self._move_channels_off(bucket, version["fingerprint"])
             self._refresh_latest(bucket)
+            if not version.pop("_skip_descendants", False):
+                self._revoke_descendants(bucket, version)
+
+    def _project_of(self, bucket: Json) -> Json:
+        for project in self.data["projects"].values():
+            if any(b is bucket for b in project["buckets"].values()):
+                found: Json = project
+                return found
+        raise Refusal(13, "bucket outside every project")
+
+    def _revoke_descendants(self, bucket: Json, parent: Json) -> None:
+        """Versions built from a revoked version inherit its revocation (HCP does this
+        asynchronously; here at once), recursively, unless skip_descendants_revocation."""
+        source = {
+            "bucket_name": bucket["name"],
+            "version_name": parent["name"],
+            "version_id": parent["id"],
+            "version_fingerprint": parent["fingerprint"],
+        }
+        for child_bucket in self._project_of(bucket)["buckets"].values():
+            for child in child_bucket["versions"].values():
+                built_from = {b.get("_parent_version_id") for b in child["builds"]}
+                if parent["id"] not in built_from or child["status"] == "VERSION_REVOKED":
+                    continue
+                child.update(
+                    revoke_at=parent["revoke_at"],
+                    revocation_type="INHERITED",
+                    revocation_author=parent.get("revocation_author", ""),
+                    revocation_message=parent.get("revocation_message", ""),
+                    revocation_inherited_from=dict(source),
+                    status="VERSION_REVOKED",
+                    updated_at=now(),
+                )
+                self._move_channels_off(child_bucket, child["fingerprint"])
+                self._refresh_latest(child_bucket)
+                self._revoke_descendants(child_bucket, child)
 
     @staticmethod
     def _valid(bucket: Json, fingerprint: str) -> bool:
@@ -337,7 +379,7 @@ class Registry:
     def list_builds(self, org: str, project: str, name: str, fingerprint: str) -> Reply:
         _, version = self._version(org, project, name, fingerprint)
         return 200, {
-            "builds": [dict(b) for b in version["builds"]],
+            "builds": [public(b) for b in version["builds"]],
             "pagination": {"next_page_token": "", "previous_page_token": ""},
         }
 
@@ -373,7 +415,7 @@ class Registry:
         version["builds"].append(build)
         version["updated_at"] = stamp
         bucket["updated_at"] = stamp
-        return 200, {"build": dict(build)}
+        return 200, {"build": public(build)}
 
     def _build(
         self, org: str, project: str, name: str, fingerprint: str, build_id: str
@@ -388,7 +430,7 @@ class Registry:
         self, org: str, project: str, name: str, fingerprint: str, build_id: str
     ) -> Reply:
         build = self._build(org, project, name, fingerprint, build_id)[2]
-        return 200, {"build": dict(build)}
+        return 200, {"build": public(build)}
 
     def update_build(
         self,
@@ -420,6 +462,9 @@ class Registry:
                 }
                 for a in body["artifacts"]
             ]
+        for key in ("parent_version_id", "parent_channel_id"):
+            if body.get(key):  # UpdateBuildBody only: kept, not part of the Build model
+                build[f"_{key}"] = str(body[key])
         for key in ("platform", "packer_run_uuid", "source_external_identifier"):
             if body.get(key):
                 build[key] = str(body[key])
@@ -431,7 +476,7 @@ class Registry:
         if build["status"] == "BUILD_DONE" and not build["artifacts"]:
             return status(9, "setting a build to DONE with no published artifacts")
         self._maybe_complete(bucket, version, author)
-        return 200, {"build": dict(build)}
+        return 200, {"build": public(build)}
 
     def _maybe_complete(self, bucket: Json, version: Json, _author: str) -> None:
         builds = version["builds"]
@@ -572,3 +617,131 @@ class Registry:
         ]
         page, pagination = self._paginate(rendered, query, default_size=10)
         return 200, {"history": page, "count": len(rendered), "pagination": pagination}
+
+    # ---- ancestry and artifact search --------------------------------------------------------
+    def _find_version_by_id(self, project: Json, version_id: str) -> tuple[Json, Json] | None:
+        for bucket in project["buckets"].values():
+            for version in bucket["versions"].values():
+                if version["id"] == version_id:
+                    return bucket, version
+        return None
+
+    def _find_channel_by_id(self, project: Json, channel_id: str) -> tuple[Json, Json] | None:
+        for bucket in project["buckets"].values():
+            for channel in bucket["channels"].values():
+                if channel["id"] == channel_id:
+                    return bucket, channel
+        return None
+
+    def _relations(self, project: Json) -> list[Json]:
+        """Every (child version, parent version, parent channel) recorded from DONE bodies,
+        with the status computed from the parent channel's current version."""
+        relations: dict[tuple[str, str, str], Json] = {}
+        for child_bucket in project["buckets"].values():
+            for child in child_bucket["versions"].values():
+                for build in child["builds"]:
+                    parent_id = build.get("_parent_version_id")
+                    found = self._find_version_by_id(project, parent_id) if parent_id else None
+                    if found is None:
+                        continue
+                    parent_bucket, parent = found
+                    channel_id = build.get("_parent_channel_id", "")
+                    channel = self._find_channel_by_id(project, channel_id) if channel_id else None
+                    relation: Json = {
+                        "child": {
+                            "bucket_name": child_bucket["name"],
+                            "version_fingerprint": child["fingerprint"],
+                            "version_id": child["id"],
+                            "version_name": child["name"],
+                        },
+                        "parent": {
+                            "bucket_name": parent_bucket["name"],
+                            "version_fingerprint": parent["fingerprint"],
+                            "version_id": parent["id"],
+                            "version_name": parent["name"],
+                        },
+                        "status": "UNDETERMINED",
+                    }
+                    if channel is not None:
+                        _, parent_channel = channel
+                        current = parent_bucket["versions"].get(parent_channel["_fingerprint"])
+                        relation["parent"]["channel_name"] = parent_channel["name"]
+                        if current is not None:
+                            relation["parent"]["channel_version"] = {
+                                "fingerprint": current["fingerprint"],
+                                "id": current["id"],
+                                "name": current["name"],
+                            }
+                        up_to_date = current is not None and current["id"] == parent["id"]
+                        relation["status"] = "UP_TO_DATE" if up_to_date else "OUT_OF_DATE"
+                    relations[(child["id"], parent["id"], channel_id)] = relation
+        return list(relations.values())
+
+    def list_ancestry(self, org: str, project: str, name: str, query: dict[str, str]) -> Reply:
+        """ListBucketAncestry: relations where this bucket is the child (PARENTS) or the
+        parent (CHILDREN; unset: both), optionally for one version or channel's version."""
+        bucket = self._need_bucket(org, project, name)
+        kind = query.get("type", "ANCESTRY_TYPE_UNSET")
+        if kind not in {"ANCESTRY_TYPE_UNSET", "ANCESTRY_TYPE_PARENTS", "ANCESTRY_TYPE_CHILDREN"}:
+            return status(3, f"invalid type {kind!r}")
+        fingerprint = query.get("version_fingerprint", "")
+        if query.get("channel_name"):
+            channel = bucket["channels"].get(query["channel_name"])
+            if channel is None:
+                return status(5, f"channel {query['channel_name']!r} not found")
+            fingerprint = channel["_fingerprint"]
+        selected = []
+        for relation in self._relations(self._project(org, project)):
+            as_child = relation["child"]["bucket_name"] == name and kind != "ANCESTRY_TYPE_CHILDREN"
+            as_parent = relation["parent"]["bucket_name"] == name and kind != (
+                "ANCESTRY_TYPE_PARENTS"
+            )
+            side = "child" if as_child else "parent" if as_parent else ""
+            if side and (not fingerprint or relation[side]["version_fingerprint"] == fingerprint):
+                selected.append(relation)
+        page, pagination = self._paginate(selected, query)
+        return 200, {"relations": page, "total_count": len(selected), "pagination": pagination}
+
+    def search_external_artifact(self, org: str, project: str, body: Json) -> Reply:
+        """SearchExternalArtifact: which bucket, version and build published this artifact."""
+        wanted = str(body.get("external_identifier") or "")
+        if not wanted:
+            return status(3, "external_identifier is required")
+        platform, region = str(body.get("platform") or ""), str(body.get("region") or "")
+        found = []
+        for bucket in self._project(org, project)["buckets"].values():
+            for version in bucket["versions"].values():
+                self._apply_schedule(bucket, version)
+                for build in version["builds"]:
+                    if platform and build.get("platform") != platform:
+                        continue
+                    if any(
+                        a["external_identifier"] == wanted and (not region or a["region"] == region)
+                        for a in build["artifacts"]
+                    ):
+                        found.append(
+                            {
+                                "bucket": {
+                                    "id": bucket["id"],
+                                    "name": bucket["name"],
+                                    "labels": dict(bucket.get("labels") or {}),
+                                },
+                                "build": public(build),
+                                "version": {
+                                    k: version.get(k, "")
+                                    for k in (
+                                        "author_id",
+                                        "fingerprint",
+                                        "id",
+                                        "name",
+                                        "revocation_author",
+                                        "revocation_message",
+                                        "revocation_type",
+                                        "revoke_at",
+                                        "status",
+                                    )
+                                    if version.get(k) is not None
+                                },
+                            }
+                        )
+        return 200, {"artifacts": found, "pagination": {}}

@@ -427,6 +427,7 @@ class Run:
 
         labels_git = gitinfo.head(template if template.is_dir() else template.parent)
         metadata = _metadata(self.env, variables, template)
+        parents = _parent_ids(hcp, template)
         sources = {s.component_type: s for s in info.sources}
         threads: list[threading.Thread] = []
         errors: list[str] = []
@@ -435,6 +436,7 @@ class Run:
             if build is None or build.get("status") == "BUILD_DONE" or build.get("artifacts"):
                 self.say(f'skipping already done build "{component}"')
                 continue
+            build = {**build, "_parents": parents}
             job = _Job(
                 hcp,
                 f"{v}/builds/{build['id']}",
@@ -593,6 +595,7 @@ class Run:
         source_image = _source_image(source, values)
         if source_image:
             body["source_external_identifier"] = source_image
+        body.update(build.get("_parents") or {})
         code, _ = hcp.call("PATCH", path, body)
         if code != httpx.codes.OK:
             # E3: a FAILED attempt, the other builds carry on, exit 1.
@@ -655,6 +658,42 @@ class Run:
 
     def cancel(self) -> None:
         self.cancelled.set()
+
+
+def _parent_ids(hcp: Hcp, template: Path) -> dict[str, str]:
+    """Packer's hcp-packer-version / hcp-packer-artifact data sources read a parent bucket's
+    channel; the DONE body then names that version and channel (parent_version_id,
+    parent_channel_id). Literal bucket_name/channel_name only, as far as the simulator goes."""
+    import hcl2  # noqa: PLC0415
+
+    files = sorted(template.glob("*.pkr.hcl")) if template.is_dir() else [template]
+    for file in files:
+        with file.open(encoding="utf-8") as handle:
+            document = hcl2.load(handle)
+        for block in document.get("data", []):
+            for kind in ("hcp-packer-version", "hcp-packer-artifact"):
+                for body in (block.get(f'"{kind}"') or block.get(kind) or {}).values():
+                    bucket = literal(body.get("bucket_name"))
+                    channel = literal(body.get("channel_name"))
+                    if not bucket or not channel:
+                        continue
+                    code, data = hcp.call(
+                        "GET",
+                        f"/buckets/{quote(bucket, safe='')}/channels/{quote(channel, safe='')}",
+                    )
+                    if code != httpx.codes.OK:
+                        raise SimError(
+                            f'Error: data.{kind}: could not read channel "{channel}" of '
+                            f'bucket "{bucket}": {json.dumps(data)}'
+                        )
+                    found = data.get("channel") or {}
+                    version = found.get("version") or {}
+                    if version.get("id"):
+                        return {
+                            "parent_version_id": version["id"],
+                            "parent_channel_id": found["id"],
+                        }
+    return {}
 
 
 def _source_image(source: Source, values: Mapping[str, Any]) -> str:

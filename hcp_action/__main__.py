@@ -114,7 +114,15 @@ def _hand_back(environ: Mapping[str, str]) -> None:
 
 def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Reporter) -> Result:
     # Imports here keep start-up small for the paths that do not need them.
-    from hcp_action.commands import build, lookup, promote, revoke, rollback  # noqa: PLC0415
+    from hcp_action.commands import (  # noqa: PLC0415
+        build,
+        find,
+        lookup,
+        promote,
+        revoke,
+        rollback,
+        status,
+    )
     from hcp_action.hcp import credentials as creds  # noqa: PLC0415
     from hcp_action.hcp.client import HcpPackerClient  # noqa: PLC0415
     from hcp_action.hcp.endpoints import Endpoints  # noqa: PLC0415
@@ -165,6 +173,10 @@ def _dispatch(inputs: Inputs, environ: Mapping[str, str], workflow: Reporter) ->
                 result = rollback.run(inputs, client=client)
             elif inputs.command is Command.REVOKE:
                 result = revoke.run(inputs, client=client, run_url=_run_url(environ))
+            elif inputs.command is Command.STATUS:
+                result = status.run(inputs, client=client)
+            elif inputs.command is Command.FIND:
+                result = find.run(inputs, client=client)
             else:
                 result = lookup.run(inputs, client=client)
         except ChannelError as exc:

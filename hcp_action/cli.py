@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 COMMANDS = ("build", "promote", "rollback", "revoke", "lookup")
+READ_COMMANDS = ("status", "find")
 
 EXAMPLES = {
     "build": """examples:
@@ -35,6 +36,15 @@ EXAMPLES = {
     "lookup": """examples:
   hcp-packer-action lookup --bucket jenkins-ha-ami --channel production --region us-east-1
   hcp-packer-action lookup --bucket jenkins-ha-ami --channel dev --json | jq -r '."ami-id"'""",
+    "status": """examples:
+  hcp-packer-action status --bucket jenkins-ha-ami
+  hcp-packer-action status --bucket base-ami --bucket jenkins-ha-ami
+  hcp-packer-action status --bucket base-ami --json | jq -r '."out-of-date-children"[]'
+  (several buckets: one table each; with --json one JSON object per line)""",
+    "find": """examples:
+  hcp-packer-action find ami-0123456789abcdef0
+  hcp-packer-action find ami-0123456789abcdef0 --region eu-west-1 --json | jq '.revoked'
+  hcp-packer-action find projects/acme/global/images/jenkins-v3 --platform gce""",
 }
 ENVIRONMENT = """environment:
   HCP_CLIENT_ID, HCP_CLIENT_SECRET   service principal (or HCP_CRED_FILE)
@@ -111,6 +121,32 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="revoke even while channels still hold the version",
             )
+            p.add_argument(
+                "--skip-descendants",
+                action="store_true",
+                help="do not let versions built from this one inherit the revocation",
+            )
+    for name, text in (
+        ("status", "every channel of buckets, incomplete versions, ancestry (read-only)"),
+        ("find", "which bucket/version/channels hold an artifact, e.g. an AMI (read-only)"),
+    ):
+        p = sub.add_parser(
+            name,
+            help=f"{text} (see {name} --help)",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            epilog=EXAMPLES[name] + "\n\n" + ENVIRONMENT,
+        )
+        if name == "status":
+            p.add_argument("--bucket", action="append", default=[], help="a bucket (repeatable)")
+        else:
+            p.add_argument("artifact_id", nargs="?", metavar="ARTIFACT_ID", help="e.g. an AMI ID")
+            p.add_argument("--artifact-id", dest="artifact_id_option", help="same as ARTIFACT_ID")
+            p.add_argument("--region", help="only this region (default: any)")
+            p.add_argument("--platform", help="the artifact's platform (default: aws)")
+        p.add_argument(
+            "--json", action="store_true", help="print the outputs as one JSON object on stdout"
+        )
+        p.add_argument("--dotenv", metavar="FILE", help="also write the outputs as NAME=VALUE")
     for name, text in (
         ("emulator", "run the HCP Packer registry emulator"),
         ("demo", "run the demo: build to dev, then lookup, on the emulator"),
@@ -156,16 +192,19 @@ def to_environ(args: argparse.Namespace, base: Mapping[str, str], cwd: Path) -> 
         "from_channel",
         "reason",
         "wait_timeout",
+        "platform",
     ):
         value = getattr(args, option, None)
         if value is not None:
             values[option.replace("_", "-")] = value
+    if args.command == "find":
+        values["artifact-id"] = args.artifact_id or args.artifact_id_option or ""
     if args.command == "build":
         values["template"] = rel(args.template)
         values["working-directory"] = rel(args.working_directory)
         values["variables"] = "\n".join(args.var)
         values["var-files"] = "\n".join(rel(p) for p in args.var_file)
-    for flag in ("dry_run", "force", "create_channel"):
+    for flag in ("dry_run", "force", "create_channel", "skip_descendants"):
         if hasattr(args, flag):
             values[flag.replace("_", "-")] = "true" if getattr(args, flag) else "false"
     environ.update({f"INPUT_{k.upper()}": v for k, v in values.items()})
@@ -195,13 +234,28 @@ def main(argv: Sequence[str] | None = None) -> int:
                 )
     from hcp_action.__main__ import run  # noqa: PLC0415
     from hcp_action.console import Console  # noqa: PLC0415
+    from hcp_action.errors import Cancelled  # noqa: PLC0415
 
-    environ = to_environ(args, os.environ, Path.cwd())
-    # stdout is the result alone, also inside a GitHub `run:` step (commands go to stderr).
-    reporter = Console.for_terminal(environ, json_output=args.json)
-    if args.dotenv:
-        reporter.dotenv = Path(args.dotenv)
-    return run(environ, reporter, colors=reporter.colors)
+    if args.command == "find" and args.artifact_id and args.artifact_id_option:
+        parser.error("give the artifact id once: ARTIFACT_ID or --artifact-id")
+    buckets = args.bucket if args.command == "status" else [args.bucket]
+    if args.command == "status" and len(buckets) > 1 and args.dotenv:
+        parser.error("--dotenv takes one bucket: one file cannot hold two buckets' outputs")
+    code = 0
+    for index, bucket in enumerate(buckets or [None]):
+        args.bucket = bucket
+        environ = to_environ(args, os.environ, Path.cwd())
+        # stdout is the result alone, also inside a GitHub `run:` step (commands go to stderr).
+        reporter = Console.for_terminal(environ, json_output=args.json)
+        if args.dotenv:
+            reporter.dotenv = Path(args.dotenv)
+        if index and not args.json:
+            print(flush=True)  # one table per bucket, a blank line between them
+        status = run(environ, reporter, colors=reporter.colors)
+        if status == Cancelled.exit_code:
+            return status
+        code = max(code, status)
+    return code
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from hcp_action import outputs
+from hcp_action import outputs, overview_text
 from hcp_action.errors import ActionError
 from hcp_action.result import Result
 from hcp_action.workflow import Workflow
@@ -137,7 +137,7 @@ class Console:
             self._write_dotenv(outputs.render(result))
         values: dict[str, object] = dict(outputs.render(result))
         if self.json_output:
-            for key in ("ami-ids", "artifacts"):  # JSON text in the action; real JSON here
+            for key in outputs.JSON_OUTPUTS:  # JSON text in the action; real JSON here
                 if key in values:
                     values[key] = json.loads(str(values[key]))
             self._out.write(json.dumps(values, sort_keys=True) + "\n")
@@ -171,6 +171,13 @@ class Console:
 
     # ---- the human result ---------------------------------------------------------------------
     def _human(self, result: Result) -> str:
+        if result.overview is not None:
+            return self._styled(overview_text.status_lines(result.overview))
+        if result.finding is not None:
+            return self._styled(
+                overview_text.find_lines(result.finding)
+                + [f"  note         {n}" for n in result.notes]
+            )
         title = f"{result.command}{' (dry run)' if result.dry_run else ''}: bucket {result.bucket}"
         lines = [title]
         version = result.version
@@ -201,8 +208,12 @@ class Console:
             lines.append(f"  (* = ami-id, region {sel.region})")
         for item in result.plan:
             lines.append(f"  plan         {item}")
+        lines += overview_text.descendant_lines(result)
         for note_text in result.notes:
             lines.append(f"  note         {note_text}")
+        return self._styled(lines)
+
+    def _styled(self, lines: list[str]) -> str:
         # Registry text reaches a terminal: no control sequence of its own gets through. Our
         # styles are applied after the data was cleaned.
         lines = [plain(line) for line in lines]

@@ -16,6 +16,7 @@ ActionError                      anything the user should read; has a title and 
 ├── SelectionError               region/component cannot be resolved to one artifact
 ├── ChannelError                 a channel write refused or not read back as written
 ├── GuardRefused                 promote/rollback/revoke refused by a guard; nothing changed
+├── NothingFound                 status/find: the bucket or artifact asked about does not exist
 ├── HostProblem                  the machine or container cannot do what the step needs
 ├── Unexpected                   a bug: anything else, reported with "please report"
 └── Cancelled                    SIGINT/SIGTERM received (exit 130)
@@ -153,6 +154,10 @@ class ChannelError(ActionError):
 
 class GuardRefused(ActionError):
     title = "Refused by a guard"
+
+
+class NothingFound(ActionError):
+    title = "Not found"
 
 
 class Cancelled(ActionError):

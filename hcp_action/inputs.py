@@ -29,6 +29,11 @@ WIP_RE = re.compile(
     r"^iam/project/[A-Za-z0-9_-]+/service-principal/[A-Za-z0-9_-]+"
     r"/workload-identity-provider/[A-Za-z0-9_-]+$"
 )
+# find: an AMI ID for aws (8 or 17 hex digits); any other platform's id is opaque to us, so it is
+# only kept printable (it travels in a JSON body, never in a URL).
+AMI_RE = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
+ARTIFACT_ID_RE = re.compile(r"^[!-~]{1,512}$")
+PLATFORM_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 DIGITS_RE = re.compile(r"^[0-9]{1,6}$")  # str.isdigit() also accepts '²' and other digits
 MANAGED_CHANNEL = "latest"
 MAX_SINGLE_LINE = 1024
@@ -42,6 +47,8 @@ class Command(enum.StrEnum):
     ROLLBACK = "rollback"
     REVOKE = "revoke"
     LOOKUP = "lookup"
+    STATUS = "status"
+    FIND = "find"
 
 
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -66,6 +73,9 @@ DECLARED: dict[str, str | None] = {
     "reason": None,
     "force": "false",
     "dry-run": "false",
+    "skip-descendants": "false",
+    "artifact-id": None,
+    "platform": "aws",
     "github-token": None,
     "github-deployment": "false",
     "hcp-client-id": None,
@@ -94,6 +104,9 @@ class Inputs:
     reason: str | None
     force: bool
     dry_run: bool
+    skip_descendants: bool
+    artifact_id: str | None
+    platform: str
     github_deployment: bool
     organization_id: str
     project_id: str
@@ -263,7 +276,11 @@ def parse(environ: Mapping[str, str]) -> Inputs:
             fix="e.g. wait-timeout: 600.",
         )
 
-    region = _optional(environ, "region") or environ.get("AWS_REGION") or None
+    # find searches only the region it is given: AWS_REGION names where the job runs, not where
+    # an AMI was published.
+    region = _optional(environ, "region") or (
+        None if command is Command.FIND else environ.get("AWS_REGION") or None
+    )
     region_input = "region" if _optional(environ, "region") else "AWS_REGION (environment)"
     if region is not None and not REGION_RE.fullmatch(region):
         raise InputError(region_input, f"'{region}' is not a region name", fix="e.g. us-east-1.")
@@ -278,6 +295,15 @@ def parse(environ: Mapping[str, str]) -> Inputs:
     create_channel = _bool(environ, "create-channel")
     force = _bool(environ, "force")
     dry_run = _bool(environ, "dry-run")
+    skip_descendants = _bool(environ, "skip-descendants")
+    artifact_id = _optional(environ, "artifact-id")
+    platform = _get(environ, "platform")
+    if not PLATFORM_RE.fullmatch(platform):
+        raise InputError(
+            "platform",
+            f"'{platform}' is not a platform name",
+            fix="use the platform HCP Packer records for the builder: aws, azure, gce, …",
+        )
     github_deployment = _bool(environ, "github-deployment")
 
     template_raw = _get(environ, "template")
@@ -335,6 +361,9 @@ def parse(environ: Mapping[str, str]) -> Inputs:
         reason=_optional(environ, "reason"),
         force=force,
         dry_run=dry_run,
+        skip_descendants=skip_descendants,
+        artifact_id=artifact_id,
+        platform=platform,
         github_deployment=github_deployment,
         organization_id=org,
         project_id=project,
@@ -439,6 +468,11 @@ def _check_command(inputs: Inputs) -> None:
                     f"'{path}' is not a readable file",
                     fix="list existing .pkrvars.hcl files, one per line.",
                 )
+    elif inputs.command is Command.FIND:
+        _check_find(inputs)
+    elif inputs.command is Command.STATUS:
+        if inputs.bucket is None:
+            raise InputError("bucket", "is required for status", fix="set bucket.")
     else:
         _check_channel_command(inputs)
     if inputs.github_deployment and inputs.github_token is None:
@@ -490,3 +524,26 @@ def _check_channel_command(inputs: Inputs) -> None:
                 f"cannot be combined with channel for {command}",
                 fix="set only one of them.",
             )
+
+
+def _check_find(inputs: Inputs) -> None:
+    value = inputs.artifact_id
+    if value is None:
+        raise InputError(
+            "artifact-id",
+            "is required for find",
+            fix="set artifact-id to the image's id, e.g. an AMI ID (ami-0123456789abcdef0).",
+        )
+    if not ARTIFACT_ID_RE.fullmatch(value):
+        raise InputError(
+            "artifact-id",
+            "contains spaces or control characters",
+            fix="give the artifact's id exactly as the cloud shows it.",
+        )
+    if inputs.platform == "aws" and not AMI_RE.fullmatch(value):
+        raise InputError(
+            "artifact-id",
+            f"'{value}' is not an AMI ID (ami- and 8 or 17 hexadecimal digits)",
+            fix="give an AMI ID, or set platform to the builder's platform (e.g. azure, gce) "
+            "for other ids.",
+        )

@@ -7,6 +7,19 @@ from dataclasses import dataclass, field
 from hcp_action.artifacts import Selection
 from hcp_action.channels import Assignment
 from hcp_action.hcp.models import Version
+from hcp_action.overview import BucketStatus, Finding
+
+
+@dataclass(frozen=True, slots=True)
+class Descendant:
+    """A version built (directly or not) from a revoked one: HCP revokes it too, unless told
+    to skip descendants."""
+
+    bucket: str
+    name: str
+    fingerprint: str
+    channels: tuple[str, ...]  # its bucket's channels holding it before the revocation
+    depth: int  # 1: built from the revoked version itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +42,16 @@ class Result:
     moves: tuple[Assignment, ...] = field(default_factory=tuple)  # channels HCP moved (revoke)
     notes: tuple[str, ...] = field(default_factory=tuple)
     revoked: bool = False
+    overview: BucketStatus | None = None  # status
+    finding: Finding | None = None  # find
+    descendants: tuple[Descendant, ...] = field(default_factory=tuple)  # revoke
+    descendants_skipped: bool = False
+
+    @property
+    def descendant_effect(self) -> str:
+        """What the revocation does to the descendants (HCP cascades asynchronously)."""
+        if self.descendants_skipped:
+            return "not revoked (skip-descendants)"
+        if self.dry_run:
+            return "would be revoked by HCP too"
+        return "revoked by HCP too (asynchronously)"

@@ -6,6 +6,8 @@ import re
 from urllib.parse import quote
 
 from hcp_action.errors import ActionError, Cancelled, ChannelError
+from hcp_action.hcp.models import AncestryStatus, VersionRef
+from hcp_action.overview import BucketStatus, Finding, age_seconds, human_age, revocation
 from hcp_action.result import Result
 
 PORTAL = "https://portal.cloud.hashicorp.com"
@@ -47,7 +49,166 @@ def _named(name: str, fingerprint: str) -> str:
     return f"{_cell(name)} ({_code(fingerprint)})" if name else _code(fingerprint)
 
 
+def _when(value: str) -> str:
+    # "2026-12-07T10:00:00.123Z" → "2026-12-07 10:00Z": minutes are enough in a table.
+    return _cell(value[:16].replace("T", " ") + "Z") if len(value) >= 16 else "—"
+
+
+def _ref(ref: VersionRef | None, *, bucket: bool = False) -> str:
+    if ref is None or not ref.fingerprint:
+        return "—"
+    where = f"{_code(ref.bucket_name)} " if bucket else ""
+    return f"{where}{_cell(ref.name)} ({_code(ref.fingerprint)})"
+
+
+CHILD_HEADER = (
+    "| Child bucket | Newest version built from us | Built from | Through | Channel holds now "
+    "| Status |"
+)
+_MARK = {
+    AncestryStatus.OUT_OF_DATE: "⚠️ out of date",
+    AncestryStatus.UP_TO_DATE: "✅ up to date",
+    AncestryStatus.UNDETERMINED: "undetermined",
+}
+
+
+def _status(result: Result, view: BucketStatus) -> list[str]:
+    now = view.checked_at
+    link = bucket_link(result.organization_id, result.project_id, view.bucket)
+    incomplete = len(view.incomplete)
+    stale = ", ".join(_code(b) for b in view.out_of_date_children) or "none"
+    lines = [
+        "| | |",
+        "|---|---|",
+        f"| Bucket | [{_code(view.bucket)}]({link}) |",
+        (
+            f"| Versions | {view.version_count} ({incomplete} incomplete among the newest "
+            f"{view.versions_read}) |"
+        ),
+        f"| Out-of-date children | {stale} |",
+        "",
+        "### Channels",
+        "",
+        "| Channel | Version | Fingerprint | Age | Assigned | Revocation | Regions |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in view.channels:
+        v = c.version
+        if v is None:
+            lines.append(f"| {_code(c.name)} | (none) | — | — | {_when(c.assigned_at)} | — | — |")
+            continue
+        lines.append(
+            f"| {_code(c.name)}{' (managed)' if c.managed else ''} | **{_cell(v.name)}** | "
+            f"{_code(v.fingerprint)} | {human_age(age_seconds(v.created_at, now))} | "
+            f"{_when(c.assigned_at)} | {_cell(revocation(v)) if revocation(v) else 'valid'} | "
+            f"{_cell(', '.join(v.regions))} |"
+        )
+    if view.incomplete:
+        lines += [
+            "",
+            f"### Incomplete versions (among the newest {view.versions_read})",
+            "",
+            "| Version | Fingerprint | Status | Age |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_cell(v.name)} | {_code(v.fingerprint)} | {v.status.value} | "
+            f"{human_age(age_seconds(v.created_at, now))} |"
+            for v in view.incomplete
+        ]
+    lines += ["", "### Ancestry: buckets built from this one", ""]
+    if view.children:
+        lines += [
+            CHILD_HEADER,
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {_code(c.bucket)} | {_ref(c.version)} | {_ref(c.built_from)} | "
+            f"{_code(c.via_channel) if c.via_channel else '—'} | {_ref(c.channel_now)} | "
+            f"{_MARK[c.status]} |"
+            for c in view.children
+        ]
+    else:
+        lines.append(
+            "No bucket was built from this one (through Packer's `hcp-packer-version`/"
+            "`hcp-packer-artifact` data sources)."
+        )
+    lines += ["", "### Ancestry: what this bucket's channels were built from", ""]
+    if view.parents:
+        lines += [
+            "| Channels | Version | Parent | Through | Channel holds now | Status |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {', '.join(_code(n) for n in p.channels)} | {_ref(p.version)} | "
+            f"{_ref(p.parent, bucket=True)} | "
+            f"{_code(p.parent_channel) if p.parent_channel else '—'} | "
+            f"{_ref(p.parent_channel_now)} | {_MARK[p.status]} |"
+            for p in view.parents
+        ]
+    else:
+        lines.append(
+            "No version on a channel of this bucket was built from another bucket's channel."
+        )
+    if view.cut_short:
+        lines += [
+            "",
+            f"> Lists cut short by the registry's paging: {_cell(', '.join(view.cut_short))}",
+        ]
+    return lines
+
+
+def _find(result: Result, found: Finding) -> list[str]:
+    v = found.version
+    link = bucket_link(result.organization_id, result.project_id, found.bucket)
+    region = _cell(found.region) if found.region else "no region"
+    state = _cell(revocation(v) or "no")
+    if v.inherited_from is not None:
+        a = v.inherited_from
+        state += f" — from {_code(a.bucket_name)} {_cell(a.version_name)}"
+        state += f" ({_code(a.version_fingerprint)})"
+    elif v.revocation_scheduled:
+        state += f" at {_when(v.revoke_at)}"
+    return [
+        "| | |",
+        "|---|---|",
+        f"| Artifact | {_code(found.artifact_id)} ({_cell(found.platform)}, {region}) |",
+        f"| Bucket | [{_code(found.bucket)}]({link}) |",
+        f"| Version | **{_cell(v.name)}** ({_code(v.id)}) |",
+        f"| Fingerprint | {_code(v.fingerprint)} |",
+        f"| Build | {_code(found.component)} ({_code(found.build_id)}) |",
+        f"| Channels now | {', '.join(_code(c) for c in found.channels) or 'none'} |",
+        f"| Revoked | {state} |",
+    ]
+
+
+def _descendants(result: Result) -> list[str]:
+    effect = result.descendant_effect
+    lines = ["", "### Descendants", ""]
+    if not result.descendants:
+        return [*lines, "No version was built from this one: it reaches no other bucket."]
+    lines += [
+        "| Bucket | Version | Fingerprint | Channels holding it | Effect |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {_code(d.bucket)} | {_cell(d.name)} | {_code(d.fingerprint)} | "
+        f"{', '.join(_code(c) for c in d.channels) or '—'} | {effect} |"
+        for d in result.descendants
+    ]
+    return lines
+
+
 def render(result: Result) -> str:
+    if result.overview is not None or result.finding is not None:
+        lines = [f"## HCP Packer — {result.command}", ""]
+        if result.overview is not None:
+            lines += _status(result, result.overview)
+        if result.finding is not None:
+            lines += _find(result, result.finding)
+        if result.notes:
+            lines += [""] + [f"> {_cell(n)}" for n in result.notes]
+        return "\n".join(lines) + "\n"
     lines = [f"## HCP Packer — {result.command}{' (dry run)' if result.dry_run else ''}", ""]
     version = result.version
     lines += [
@@ -112,6 +273,8 @@ def render(result: Result) -> str:
         lines += ["", "### Plan (nothing was changed)", ""] + [f"- {_cell(p)}" for p in result.plan]
     if result.notes:
         lines += [""] + [f"> {_cell(n)}" for n in result.notes]
+    if result.command == "revoke" and (result.revoked or result.plan):
+        lines += _descendants(result)
     if result.revoked:
         lines += [
             "",

@@ -13,11 +13,12 @@ from hcp_action.inputs import Inputs
 from hcp_action.result import Result
 
 
-def base_result(inputs: Inputs, fingerprint: str = "") -> Result:
-    assert inputs.bucket is not None  # noqa: S101 - parse() requires it for these commands
+def base_result(inputs: Inputs, fingerprint: str = "", *, bucket: str | None = None) -> Result:
+    bucket = bucket or inputs.bucket
+    assert bucket is not None  # noqa: S101 - parse() requires it for these commands
     return Result(
         command=inputs.command.value,
-        bucket=inputs.bucket,
+        bucket=bucket,
         channel=inputs.channel or "",
         fingerprint=fingerprint,
         organization_id=inputs.organization_id,

@@ -271,10 +271,13 @@ class Emulator:
             return list(self.requests)
 
     def writes(self) -> list[Json]:
+        """Requests that change something: not GETs, token requests, or the search (a POST
+        that only reads)."""
         return [
             r
             for r in self.registry_requests()
-            if r["method"] != "GET" and not r["path"].endswith("/oauth2/token")
+            if r["method"] != "GET"
+            and not r["path"].endswith(("/oauth2/token", "/_search/external_artifact"))
         ]
 
     def _take_fault(self, method: str, path: str, agent: str = "", body: str = "") -> Fault | None:

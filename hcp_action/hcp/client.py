@@ -13,9 +13,23 @@ from hcp_action.errors import TransportError, WrongAnswer, api_error
 from hcp_action.hcp.auth import USER_AGENT, HcpAuth
 from hcp_action.hcp.credentials import Credentials
 from hcp_action.hcp.endpoints import Endpoints
-from hcp_action.hcp.models import Channel, HistoryEntry, HistoryPage, Version, as_list
+from hcp_action.hcp.models import (
+    Bucket,
+    Channel,
+    Found,
+    HistoryEntry,
+    HistoryPage,
+    Relation,
+    Version,
+    as_list,
+)
 from hcp_action.hcp.retry import RetryAfterTooLong, RetryConfig, send
 from hcp_action.hcp.transport import BodyTooLarge, fetch
+
+# Lists are read page by page; a server that never stops paging (or repeats a token) is cut off
+# here instead of looping: the caller says the list was cut short.
+PAGE_SIZE = 100
+MAX_PAGES = 50
 
 
 def _seg(value: str) -> str:
@@ -212,11 +226,115 @@ class HcpPackerClient:
         token = pagination.get("next_page_token") if isinstance(pagination, dict) else ""
         return HistoryPage(entries=tuple(entries), next_page_token=token or "")
 
-    def revoke_version(self, bucket: str, fingerprint: str, reason: str) -> Version:
+    def revoke_version(
+        self, bucket: str, fingerprint: str, reason: str, *, skip_descendants: bool = False
+    ) -> Version:
+        body: dict[str, Any] = {"revoke_in": "0s", "revocation_message": reason}
+        if skip_descendants:
+            body["skip_descendants_revocation"] = True
         data = self._call(
             "PATCH",
             f"{self._bucket(bucket)}/versions/{_seg(fingerprint)}",
             operation="UpdateVersion",
-            body={"revoke_in": "0s", "revocation_message": reason},
+            body=body,
         )
         return _version("UpdateVersion", data, bucket, fingerprint)
+
+    def _paged(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        key: str,
+        params: dict[str, str],
+        body: Any = None,
+    ) -> tuple[list[Any], bool]:
+        """Every item of a paginated list, and whether the list was cut short at MAX_PAGES."""
+        items: list[Any] = []
+        seen: set[str] = set()
+        token = ""
+        for _ in range(MAX_PAGES):
+            query = {**params, "pagination.page_size": str(PAGE_SIZE)}
+            if token:
+                query["pagination.next_page_token"] = token
+            data = self._call(method, path, operation=operation, params=query, body=body)
+            items += as_list(data, key)
+            pagination = data.get("pagination")
+            raw = pagination.get("next_page_token") if isinstance(pagination, dict) else ""
+            if not raw or not isinstance(raw, str):
+                return items, False
+            token = raw
+            if token in seen:
+                raise TransportError(
+                    f"{operation}: the registry repeated a page token ({token[:40]!r})",
+                    fix="check HCP_API_ADDRESS points at HCP, then re-run.",
+                )
+            seen.add(token)
+        return items, True
+
+    def get_bucket(self, bucket: str) -> Bucket:
+        data = self._call("GET", self._bucket(bucket), operation="GetBucket")
+        found = Bucket.from_api(data.get("bucket"))
+        _same("GetBucket", "bucket", bucket, found.name)
+        return found
+
+    def newest_versions(self, bucket: str, count: int = PAGE_SIZE) -> list[Version]:
+        """One page of the bucket's versions, newest first: a cost that does not grow with the
+        bucket. The order is asked for (HCP's default order is not documented) and re-checked."""
+        data = self._call(
+            "GET",
+            f"{self._bucket(bucket)}/versions",
+            operation="ListVersions",
+            params={"pagination.page_size": str(count), "sorting.order_by": "created_at desc"},
+        )
+        versions = [Version.from_api(v) for v in as_list(data, "versions")]
+        for version in versions:
+            _same("ListVersions", "bucket", bucket, version.bucket_name)
+        return sorted(versions, key=lambda v: v.created_at, reverse=True)
+
+    def ancestry(
+        self, bucket: str, *, children: bool, fingerprint: str = ""
+    ) -> tuple[list[Relation], bool]:
+        """ListBucketAncestry: relations where `bucket` is the child (parents) or the parent
+        (children), optionally of one version; and whether the list was cut short."""
+        params = {"type": "ANCESTRY_TYPE_CHILDREN" if children else "ANCESTRY_TYPE_PARENTS"}
+        if fingerprint:
+            params["version_fingerprint"] = fingerprint
+        raw, cut = self._paged(
+            "GET",
+            f"{self._bucket(bucket)}/ancestry",
+            operation="ListBucketAncestry",
+            key="relations",
+            params=params,
+        )
+        relations = [Relation.from_api(r) for r in raw]
+        side = "parent" if children else "child"
+        for relation in relations:
+            _same(
+                "ListBucketAncestry", f"{side} bucket", bucket, getattr(relation, side).bucket_name
+            )
+        return relations, cut
+
+    def search_artifact(self, external_id: str, *, platform: str, region: str) -> list[Found]:
+        body = {"external_identifier": external_id, "platform": platform}
+        if region:
+            body["region"] = region
+        raw, _ = self._paged(
+            "POST",
+            "/_search/external_artifact",
+            operation="SearchExternalArtifact",
+            key="artifacts",
+            params={},
+            body=body,
+        )
+        found = [Found.from_api(a) for a in raw]
+        for hit in found:
+            ids = {a.external_identifier for a in hit.build.artifacts}
+            if external_id not in ids:  # an answer about another artifact is never a result
+                raise WrongAnswer(
+                    f"SearchExternalArtifact: asked for '{external_id}', the registry answered "
+                    f"with a build holding {', '.join(sorted(ids)) or 'no artifact'}",
+                    fix="check HCP_API_ADDRESS points at HCP (not a cache or proxy), then re-run.",
+                )
+        return found

@@ -92,6 +92,21 @@ class Build:
 
 
 @dataclass(frozen=True, slots=True)
+class RevokedAncestor:
+    bucket_name: str
+    version_name: str
+    version_fingerprint: str
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> RevokedAncestor:
+        return cls(
+            bucket_name=_str(data, "bucket_name"),
+            version_name=_str(data, "version_name"),
+            version_fingerprint=_str(data, "version_fingerprint"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Version:
     id: str
     fingerprint: str
@@ -100,10 +115,15 @@ class Version:
     bucket_name: str
     builds: tuple[Build, ...]
     revoke_at: str
+    created_at: str = ""
+    revocation_type: str = ""  # MANUAL or INHERITED (from a parent's revocation)
+    revocation_message: str = ""
+    inherited_from: RevokedAncestor | None = None
 
     @classmethod
     def from_api(cls, data: Any) -> Version:
         data = _obj(data, "version")
+        ancestor = data.get("revocation_inherited_from")
         return cls(
             id=_str(data, "id"),
             fingerprint=_str(data, "fingerprint"),
@@ -112,7 +132,22 @@ class Version:
             bucket_name=_str(data, "bucket_name"),
             builds=tuple(Build.from_api(b) for b in as_list(data, "builds")),
             revoke_at=_str(data, "revoke_at"),
+            created_at=_str(data, "created_at"),
+            revocation_type=_str(data, "revocation_type"),
+            revocation_message=_str(data, "revocation_message"),
+            inherited_from=RevokedAncestor.from_api(ancestor)
+            if isinstance(ancestor, dict) and ancestor.get("version_fingerprint")
+            else None,
         )
+
+    @property
+    def revocation_scheduled(self) -> bool:
+        """Revocation set for a time still to come: valid until then."""
+        return self.status is VersionStatus.REVOCATION_SCHEDULED
+
+    @property
+    def regions(self) -> tuple[str, ...]:
+        return tuple(sorted({a.region for b in self.builds for a in b.artifacts if a.region}))
 
     @property
     def is_complete(self) -> bool:
@@ -136,6 +171,7 @@ class Channel:
     managed: bool
     version: Version | None
     bucket_name: str = ""
+    updated_at: str = ""  # when the channel last changed: the assignment time
 
     @classmethod
     def from_api(cls, data: Any) -> Channel:
@@ -150,6 +186,7 @@ class Channel:
             managed=bool(data.get("managed")),
             version=version,
             bucket_name=_str(data, "bucket_name"),
+            updated_at=_str(data, "updated_at"),
         )
 
     @property
@@ -175,3 +212,116 @@ class HistoryEntry:
 class HistoryPage:
     entries: tuple[HistoryEntry, ...]
     next_page_token: str
+
+
+class AncestryStatus(enum.StrEnum):
+    UNDETERMINED = "UNDETERMINED"
+    UP_TO_DATE = "UP_TO_DATE"
+    OUT_OF_DATE = "OUT_OF_DATE"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    """A version as ancestry and search name it: bucket, fingerprint, id, name."""
+
+    bucket_name: str
+    fingerprint: str
+    id: str
+    name: str
+
+    @classmethod
+    def from_api(cls, data: Any, *, bucket: str = "") -> VersionRef:
+        data = data if isinstance(data, dict) else {}
+        return cls(
+            bucket_name=_str(data, "bucket_name") or bucket,
+            fingerprint=_str(data, "version_fingerprint") or _str(data, "fingerprint"),
+            id=_str(data, "version_id") or _str(data, "id"),
+            name=_str(data, "version_name") or _str(data, "name"),
+        )
+
+    @property
+    def number(self) -> int:
+        """vN's N, for ordering versions of one bucket (0 when the name is not vN)."""
+        digits = self.name[1:]
+        return (
+            int(digits)
+            if self.name.startswith("v") and digits.isascii() and digits.isdigit()
+            else 0
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """One BucketAncestry: a child version built from a parent version read from a channel."""
+
+    child: VersionRef
+    parent: VersionRef
+    parent_channel: str
+    parent_channel_now: VersionRef | None  # what that channel holds now
+    status: AncestryStatus
+
+    @classmethod
+    def from_api(cls, data: Any) -> Relation:
+        data = _obj(data, "ancestry relation")
+        parent = data.get("parent") if isinstance(data.get("parent"), dict) else {}
+        now = parent.get("channel_version")
+        parent_bucket = _str(parent, "bucket_name")
+        return cls(
+            child=VersionRef.from_api(data.get("child")),
+            parent=VersionRef.from_api(parent),
+            parent_channel=_str(parent, "channel_name"),
+            parent_channel_now=VersionRef.from_api(now, bucket=parent_bucket)
+            if isinstance(now, dict) and now.get("fingerprint")
+            else None,
+            status=_enum(AncestryStatus, _str(data, "status"), AncestryStatus.UNDETERMINED),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    name: str
+    version_count: int
+    parents_status: AncestryStatus | None
+    children_status: AncestryStatus | None
+
+    @classmethod
+    def from_api(cls, data: Any) -> Bucket:
+        data = _obj(data, "bucket")
+        count = _str(data, "version_count")  # int64: a JSON string
+        return cls(
+            name=_str(data, "name"),
+            version_count=int(count) if count.isascii() and count.isdigit() else 0,
+            parents_status=_ancestry(data.get("parents")),
+            children_status=_ancestry(data.get("children")),
+        )
+
+
+def _ancestry(data: Any) -> AncestryStatus | None:
+    if not isinstance(data, dict):
+        return None
+    return _enum(AncestryStatus, _str(data, "status"), AncestryStatus.UNDETERMINED)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One SearchExternalArtifact hit: the artifact's bucket, version and build."""
+
+    bucket_name: str
+    version: VersionRef
+    version_status: VersionStatus
+    revocation_type: str
+    build: Build
+
+    @classmethod
+    def from_api(cls, data: Any) -> Found:
+        data = _obj(data, "external artifact")
+        bucket = data.get("bucket") if isinstance(data.get("bucket"), dict) else {}
+        version = data.get("version") if isinstance(data.get("version"), dict) else {}
+        bucket_name = _str(bucket, "name")
+        return cls(
+            bucket_name=bucket_name,
+            version=VersionRef.from_api(version, bucket=bucket_name),
+            version_status=_enum(VersionStatus, _str(version, "status"), VersionStatus.UNSET),
+            revocation_type=_str(version, "revocation_type"),
+            build=Build.from_api(data.get("build") or {}),
+        )

@@ -110,7 +110,8 @@ def test_status_shows_a_child_going_out_of_date_and_back(
     assert child["built_from"]["fingerprint"] == "base-1"
     assert child["channel_now"]["fingerprint"] == "base-2"
     assert json.loads(stale.outputs["channels"]) == {"latest": "base-2", "production": "base-2"}
-    assert "⚠️ out of date" in stale.summary and f"`{CHILD}`" in stale.summary
+    assert "⚠️ out of date" in stale.summary
+    assert f"`{CHILD}`" in stale.summary
 
     # The child's own view: its production version was built from base-1, no longer there.
     own = harness.run({"command": "status", "bucket": CHILD})
@@ -147,7 +148,8 @@ def test_status_channels_incomplete_versions_and_request_count(harness: Harness)
     assert channels["production"]["version"]["age_seconds"] >= 0
     assert channels["production"]["assigned_at"]
     assert [v["fingerprint"] for v in view["incomplete_versions"]] == ["fp-bad"]
-    assert view["children"] == [] and view["parents"] == []
+    assert view["children"] == []
+    assert view["parents"] == []
     assert "No bucket was built from this one" in status.summary
     paths = [r["path"].rsplit("/", 1)[-1] for r in _api(harness)]
     # GetBucket, ListChannels, ListVersions (one page), parents of the 2 distinct versions on
@@ -193,11 +195,13 @@ def test_find_an_ami_its_channels_and_inherited_revocation(
     assert (descendant["bucket"], descendant["fingerprint"]) == (CHILD, "child-1")
     assert descendant["channels"] == ["production"]
     assert descendant["inherits_revocation"] is True
-    assert "### Descendants" in revoke.summary and "child-1" in revoke.summary
+    assert "### Descendants" in revoke.summary
+    assert "child-1" in revoke.summary
     after = harness.run({"command": "find", "artifact-id": ami, "region": "eu-west-1"})
     assert after.returncode == 0
     assert after.outputs["revoked"] == "true"
-    assert "revoked (inherited)" in after.summary and "`base-ami`" in after.summary
+    assert "revoked (inherited)" in after.summary
+    assert "`base-ami`" in after.summary
 
 
 def test_revoke_skip_descendants(harness: Harness, chain: dict[str, str]) -> None:

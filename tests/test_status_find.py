@@ -246,7 +246,8 @@ def test_find_not_found_and_bad_input(harness: Harness) -> None:
     ):
         bad = harness.run(inputs)
         assert bad.returncode == 2, inputs
-        assert len(bad.errors) == 1 and f"input '{name}'" in bad.errors[0], (inputs, bad.errors)
+        (error,) = bad.errors
+        assert f"input '{name}'" in error, (inputs, error)
     assert harness.emulator.registry_requests() == []
     other = harness.run(
         {"command": "find", "artifact-id": "projects/acme/images/x", "platform": "gce"}

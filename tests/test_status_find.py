@@ -151,7 +151,7 @@ def test_status_channels_incomplete_versions_and_request_count(harness: Harness)
     assert view["children"] == []
     assert view["parents"] == []
     assert "No bucket was built from this one" in status.summary
-    paths = [r["path"].rsplit("/", 1)[-1] for r in _api(harness)]
+    paths = [str(r["path"]).rsplit("/", 1)[-1] for r in _api(harness)]
     # GetBucket, ListChannels, ListVersions (one page), parents of the 2 distinct versions on
     # channels (latest and dev share fp-2), children
     assert paths == [CHILD, "channels", "versions", "ancestry", "ancestry", "ancestry"], paths

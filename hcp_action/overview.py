@@ -11,6 +11,8 @@ from typing import Any
 
 from hcp_action.hcp.models import AncestryStatus, Version, VersionRef
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
 
 def parse_time(value: str) -> datetime | None:
     if not value or value.startswith("0001-"):  # Go's zero time means unset

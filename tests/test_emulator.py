@@ -573,3 +573,21 @@ def test_revocation_is_inherited_unless_skipped(api: httpx.Client) -> None:
     assert child["status"] == "VERSION_REVOKED"
     assert child["revocation_type"] == "INHERITED"
     assert child["revocation_inherited_from"]["version_fingerprint"] == "b1"
+
+
+def test_list_versions_order_is_what_the_client_asks(api: httpx.Client) -> None:
+    """HCP documents `sorting.order_by` but not a default order: the emulator's default is
+    oldest first (the least useful), so only a client that asks gets the newest page."""
+    for fp in ("o1", "o2", "o3"):
+        _complete_version(api, "ordered", fp)
+    default = api.get("/buckets/ordered/versions", params={"pagination.page_size": "2"})
+    _spec_ok(api, default)
+    assert [v["fingerprint"] for v in default.json()["versions"]] == ["o1", "o2"]
+    newest = api.get(
+        "/buckets/ordered/versions",
+        params={"pagination.page_size": "2", "sorting.order_by": "created_at desc"},
+    )
+    assert [v["fingerprint"] for v in newest.json()["versions"]] == ["o3", "o2"]
+    bad = api.get("/buckets/ordered/versions", params={"sorting.order_by": "colour desc"})
+    assert bad.status_code == 400
+    assert bad.json()["code"] == 3

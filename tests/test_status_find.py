@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from hcp_action.emulator import Fault
 from tests.helpers import Harness, seed
 
 BASE = "base-ami"
@@ -253,3 +254,34 @@ def test_find_not_found_and_bad_input(harness: Harness) -> None:
         {"command": "find", "artifact-id": "projects/acme/images/x", "platform": "gce"}
     )
     assert other.returncode == 1  # any id goes with another platform; none is there
+
+
+def test_status_reads_a_version_a_channel_listing_carried_without_builds(
+    harness: Harness,
+) -> None:
+    """Whether HCP's ListChannels carries each version's builds is not documented: when it
+    does not, status reads the version once (the regions come from its builds)."""
+    harness.emulator.seed(
+        CHILD,
+        "fp-1",
+        "production",
+        component="amazon-ebs.jenkins",
+        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"), ("eu-west-1", "ami-0aaaaaaaaaaaaaaa2")),
+    )
+    harness.emulator.add_fault(Fault(method="GET", path=r"/channels$", omit="builds"))
+    run = harness.run({"command": "status", "bucket": CHILD})
+    assert run.returncode == 0, run.stdout
+    channels = {c["name"]: c for c in json.loads(run.outputs["status"])["channels"]}
+    assert channels["production"]["version"]["regions"] == ["eu-west-1", "us-east-1"]
+    reads = [r for r in _api(harness) if str(r["path"]).endswith("/versions/fp-1")]
+    assert len(reads) == 1  # production and latest share the version: read once
+
+
+def test_status_refuses_endless_paging(harness: Harness, chain: dict[str, str]) -> None:
+    harness.emulator.add_fault(
+        Fault(method="GET", path=r"/ancestry$", loop_token="again", times=-1)
+    )
+    run = harness.run({"command": "status", "bucket": BASE})
+    assert run.returncode == 1
+    assert any("repeated a page token" in e for e in run.errors), run.errors
+    assert run.outputs == {}

@@ -14,7 +14,7 @@ from hcp_action.errors import Aborted, NotFound, NothingFound
 from hcp_action.hcp.client import HcpPackerClient
 from hcp_action.hcp.models import Found
 from hcp_action.inputs import Inputs
-from hcp_action.overview import Finding
+from hcp_action.overview import EPOCH, Finding, parse_time
 from hcp_action.result import Result
 
 
@@ -30,9 +30,9 @@ def run(inputs: Inputs, *, client: HcpPackerClient) -> Result:
             "name the project the image was built into (images built without HCP Packer are "
             "not in the registry).",
         )
-    # The newest version first; an id in several versions (re-registered) is reported, not
-    # hidden: the others go into the result's notes.
-    hits.sort(key=lambda h: (h.version.number, h.version.id), reverse=True)
+    # The newest build first (versions of different buckets have unrelated numbers); an id in
+    # several versions (re-registered) is reported, not hidden: the others go into the notes.
+    hits.sort(key=lambda h: (parse_time(h.build.created_at) or EPOCH, h.version.id), reverse=True)
     hit = hits[0]
     first = f"{hit.bucket_name} {hit.version.name} ({hit.version.fingerprint})"
     others = tuple(

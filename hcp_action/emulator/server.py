@@ -76,6 +76,11 @@ class Fault:
     drip: float = 0.0
     wrong: str = ""
     garbage: bool = False
+    # Answers a live service may legitimately give more sparsely: drop this key wherever it
+    # occurs in the reply (e.g. "builds" from the versions a channel listing carries).
+    omit: str = ""
+    # Paging that never ends: the reply's next_page_token is always this value.
+    loop_token: str = ""
 
     def matches(self, method: str, path: str, agent: str = "", body: str = "") -> bool:
         return (
@@ -85,6 +90,16 @@ class Fault:
             and bool(re.search(self.body, body))
             and (self.times != 0)
         )
+
+
+def _omit(data: object, key: str) -> None:
+    if isinstance(data, dict):
+        data.pop(key, None)
+        for value in data.values():
+            _omit(value, key)
+    elif isinstance(data, list):
+        for item in data:
+            _omit(item, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -707,9 +722,13 @@ def _make_handler(emulator: Emulator) -> type[BaseHTTPRequestHandler]:
                         self.wfile.write(chunk)
                     self.wfile.write(b'"}')
                 return True
-            if not (fault.drip or fault.wrong):
+            if not (fault.drip or fault.wrong or fault.omit or fault.loop_token):
                 return False
             code, body = self._answer(path, query, raw, headers)
+            if fault.omit:
+                _omit(body, fault.omit)
+            if fault.loop_token:
+                body["pagination"] = {"next_page_token": fault.loop_token}
             if fault.wrong:
                 for key, field in (("version", "fingerprint"), ("channel", "name")):
                     if isinstance(body.get(key), dict):

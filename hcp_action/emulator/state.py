@@ -10,6 +10,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,15 @@ HTTP_FOR_CODE = {
 }
 _ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _DURATION_RE = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+# Fields ListVersions can be ordered by, as (key, tie-break) pairs.
+_VERSION_ORDER: dict[str, Callable[[Json], tuple[Any, ...]]] = {
+    "created_at": lambda v: (v["created_at"], v["id"]),
+    "updated_at": lambda v: (v["updated_at"], v["id"]),
+    "name": lambda v: (int(v["name"][1:]) if v["name"][1:].isdigit() else 0, v["created_at"]),
+    "fingerprint": lambda v: (v["fingerprint"],),
+}
 
 
 def now() -> str:
@@ -234,8 +244,18 @@ class Registry:
         return 200, {"version": self._render_version(bucket, version)}
 
     def list_versions(self, org: str, project: str, name: str, query: dict[str, str]) -> Reply:
+        """ListVersions in `sorting.order_by` order. HCP's default order is not documented:
+        without one the emulator answers oldest first, the least useful order, so a client that
+        needs the newest versions has to ask."""
         bucket = self._need_bucket(org, project, name)
-        versions = sorted(bucket["versions"].values(), key=lambda v: v["created_at"], reverse=True)
+        order = (query.get("sorting.order_by") or "created_at asc").split(",")[0].split()
+        field = order[0] if order else "created_at"
+        direction = order[1].lower() if len(order) > 1 else "asc"
+        if field not in _VERSION_ORDER or direction not in {"asc", "desc"} or len(order) > 2:
+            return status(3, f"invalid sorting.order_by {query.get('sorting.order_by')!r}")
+        versions = sorted(
+            bucket["versions"].values(), key=_VERSION_ORDER[field], reverse=direction == "desc"
+        )
         page, pagination = self._paginate(
             [self._render_version(bucket, v) for v in versions], query
         )

@@ -78,6 +78,7 @@ class Build:
     status: BuildStatus
     platform: str
     artifacts: tuple[Artifact, ...]
+    created_at: str = ""
 
     @classmethod
     def from_api(cls, data: Any) -> Build:
@@ -88,6 +89,7 @@ class Build:
             status=_enum(BuildStatus, _str(data, "status"), BuildStatus.UNSET),
             platform=_str(data, "platform"),
             artifacts=tuple(Artifact.from_api(a) for a in as_list(data, "artifacts")),
+            created_at=_str(data, "created_at"),
         )
 
 

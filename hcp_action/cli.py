@@ -238,7 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "find" and args.artifact_id and args.artifact_id_option:
         parser.error("give the artifact id once: ARTIFACT_ID or --artifact-id")
-    buckets = args.bucket if args.command == "status" else [args.bucket]
+    buckets = args.bucket if args.command == "status" else [getattr(args, "bucket", None)]
     if args.command == "status" and len(buckets) > 1 and args.dotenv:
         parser.error("--dotenv takes one bucket: one file cannot hold two buckets' outputs")
     code = 0

@@ -6,7 +6,8 @@ import json
 
 from hcp_action.result import Result
 
-OUTPUT_NAMES = (
+# What build, promote, rollback, revoke and lookup write (the contract's v1 outputs).
+VERSION_OUTPUTS = (
     "version-fingerprint",
     "version-id",
     "version-name",
@@ -17,6 +18,9 @@ OUTPUT_NAMES = (
     "artifacts",
     "previous-version-fingerprint",
     "build-skipped",
+)
+OUTPUT_NAMES = (
+    *VERSION_OUTPUTS,
     "status",
     "out-of-date-children",
     "channels",

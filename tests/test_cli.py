@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from hcp_action.cli import _parser
-from hcp_action.outputs import OUTPUT_NAMES
+from hcp_action.outputs import VERSION_OUTPUTS
 from tests.helpers import ROOT, Harness, seed
 from tests.test_inputs import CASES
 
@@ -109,7 +109,7 @@ def test_json_output_is_the_action_outputs(harness: Harness) -> None:
     built = cli(harness, "build", "--template", "jenkins.pkr.hcl", "--channel", "dev", "--json")
     assert built.returncode == 0, built.stderr
     values = json.loads(built.stdout)
-    assert set(values) == set(OUTPUT_NAMES)
+    assert set(values) == set(VERSION_OUTPUTS)
     assert values["ami-id"] == values["ami-ids"]["us-east-1"]
     assert values["artifacts"][0]["component"] == "amazon-ebs.jenkins"
     seed(harness.emulator, "older", "staging")
@@ -306,3 +306,48 @@ def test_a_var_with_a_line_break_is_refused(harness: Harness) -> None:
     assert "line break" in run.stderr
     assert "attacker-1" not in run.stderr
     assert harness.emulator.registry_requests() == []
+
+
+def test_status_and_find_human_json_and_several_buckets(harness: Harness) -> None:
+    harness.emulator.seed(
+        "base-ami",
+        "base-1",
+        "production",
+        component="amazon-ebs.base",
+        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
+    )
+    seed(harness.emulator, "fp-1", "production")
+    human = cli(harness, "status", "--bucket", BUCKET, "--bucket", "base-ami")
+    assert human.returncode == 0, human.stderr
+    tables = human.stdout.split("\n\n" + "status: bucket ")
+    assert len(tables) == 2  # one table per bucket, a blank line between
+    assert human.stdout.startswith(f"status: bucket {BUCKET} (1 versions)")
+    assert re.search(r"^  production\s+v1\s+fp-1\s", human.stdout, flags=re.MULTILINE)
+    assert "out-of-date children: none" in human.stdout
+    lines = cli(harness, "status", "--bucket", BUCKET, "--bucket", "base-ami", "--json")
+    docs = [json.loads(line) for line in lines.stdout.splitlines()]  # JSON Lines
+    assert [d["bucket"] for d in docs] == [BUCKET, "base-ami"]
+    assert docs[1]["channels"] == {"latest": "base-1", "production": "base-1"}
+    assert docs[1]["out-of-date-children"] == []
+    assert docs[1]["status"]["channels"][0]["name"] == "latest"
+    # One bucket unknown: the other is still shown, and the exit is 1.
+    mixed = cli(harness, "status", "--bucket", "nope-bucket", "--bucket", BUCKET)
+    assert mixed.returncode == 1
+    assert f"status: bucket {BUCKET}" in mixed.stdout
+    assert "bucket 'nope-bucket' does not exist" in mixed.stderr
+
+    found = cli(harness, "find", "ami-0aaaaaaaaaaaaaaa1")
+    assert found.returncode == 0, found.stderr
+    assert "find: ami-0aaaaaaaaaaaaaaa1 (aws) is in bucket base-ami" in found.stdout
+    assert re.search(r"channels\s+latest, production", found.stdout)
+    as_json = json.loads(
+        cli(harness, "find", "--artifact-id", "ami-0aaaaaaaaaaaaaaa1", "--json").stdout
+    )
+    assert as_json["channels"] == ["latest", "production"]
+    assert as_json["revoked"] == "false"
+    missing = cli(harness, "find", "ami-0bbbbbbbbbbbbbbb1", "--region", "eu-west-1")
+    assert missing.returncode == 1
+    assert "in region eu-west-1" in missing.stderr
+    bad = cli(harness, "find", "i-0123")
+    assert bad.returncode == 2
+    assert "input 'artifact-id'" in bad.stderr

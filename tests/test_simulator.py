@@ -7,6 +7,9 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from typing import Any
+
+import pytest
 
 from hcp_action.emulator import Emulator
 from hcp_action.emulator.server import Fault
@@ -199,29 +202,50 @@ data "hcp-packer-version" "base" {
   bucket_name  = "base-ami"
   channel_name = "production"
 }
+data "hcp-packer-artifact" "base" {
+  bucket_name         = "base-ami"
+  version_fingerprint = data.hcp-packer-version.base.fingerprint
+  platform            = "aws"
+  region              = "us-east-1"
+}
 source "amazon-ebs" "app" {
   region     = "us-east-1"
-  source_ami = "ami-0base"
+  source_ami = data.hcp-packer-artifact.base.external_identifier
 }
 build {
   sources = ["source.amazon-ebs.app"]
 }
 """
+BASE_AMI = "ami-0aaaaaaaaaaaaaaa1"
 
 
-def test_parent_ids_from_the_hcp_packer_data_sources(harness: Harness) -> None:
-    """packer markBuildComplete: with an hcp-packer-version/-artifact data source, the DONE
-    body carries parent_version_id and parent_channel_id; the registry then knows the
-    ancestry (ListBucketAncestry)."""
-    seed(harness.emulator, "base-1", "production", bucket="base-ami")
-    (harness.workspace / "child.pkr.hcl").write_text(CHILD_TEMPLATE)
-    done = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-1"})
-    assert done.returncode == 0, done.stderr
-    body = next(
+def _done_body(harness: Harness) -> dict[str, Any]:
+    body: dict[str, Any] = next(
         r["body"]
         for r in harness.emulator.registry_requests()
         if (r["body"] or {}).get("status") == "BUILD_DONE"
     )
+    return body
+
+
+def test_parent_ids_from_the_hcp_packer_data_sources(harness: Harness) -> None:
+    """Packer names a parent in the DONE body only when the build's source image is an
+    artifact an hcp-packer-artifact data source returned (ds_config.go builds the map,
+    types.bucket.go looks the source image up); the channel id comes from the artifact data
+    source, or from a version data source holding the same version. The registry then knows
+    the ancestry (ListBucketAncestry)."""
+    harness.emulator.seed(
+        "base-ami",
+        "base-1",
+        "production",
+        component="amazon-ebs.base",
+        artifacts=(("us-east-1", BASE_AMI),),
+    )
+    (harness.workspace / "child.pkr.hcl").write_text(CHILD_TEMPLATE)
+    done = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-1"})
+    assert done.returncode == 0, done.stderr
+    body = _done_body(harness)
+    assert body["source_external_identifier"] == BASE_AMI
     assert body["parent_version_id"]
     assert body["parent_channel_id"]
     env = harness.emulator.env()
@@ -233,11 +257,79 @@ def test_parent_ids_from_the_hcp_packer_data_sources(harness: Harness) -> None:
     )
     (relation,) = reply[1]["relations"]
     assert relation["parent"]["version_fingerprint"] == "base-1"
+    assert relation["parent"]["channel_name"] == "production"
     assert relation["status"] == "UP_TO_DATE"
-    # A data source whose channel does not exist fails the build, as in Packer.
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        # A version data source alone fills no parent map: no parent ids.
+        (
+            (
+                "source_ami = data.hcp-packer-artifact.base.external_identifier",
+                'source_ami = "ami-0literal"',
+            ),
+            "source image not from an artifact data source",
+        ),
+        # The null builder has no source image at all.
+        (
+            ('source "amazon-ebs" "app" {', 'source "null" "app" {\n  communicator = "none"'),
+            "no source image",
+        ),
+    ],
+)
+def test_no_parent_ids_unless_the_source_image_is_a_data_source_artifact(
+    harness: Harness, change: tuple[str, str], why: str
+) -> None:
+    harness.emulator.seed(
+        "base-ami",
+        "base-1",
+        "production",
+        component="amazon-ebs.base",
+        artifacts=(("us-east-1", BASE_AMI),),
+    )
+    text = CHILD_TEMPLATE.replace(*change)
+    if "null" in change[1]:
+        text = text.replace('  region     = "us-east-1"\n  source_ami', "  # source_ami")
+        text = text.replace("source.amazon-ebs.app", "source.null.app")
+    (harness.workspace / "child.pkr.hcl").write_text(text)
+    done = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-1"})
+    assert done.returncode == 0, (why, done.stderr)
+    body = _done_body(harness)
+    assert "parent_version_id" not in body, why
+    assert "parent_channel_id" not in body, why
+
+
+def test_data_source_failures_come_before_any_registry_write(harness: Harness) -> None:
+    """Packer evaluates data sources with the template: a missing channel or a revoked version
+    fails the build before the bucket or version is touched."""
+    harness.emulator.seed(
+        "base-ami",
+        "base-1",
+        "production",
+        component="amazon-ebs.base",
+        artifacts=(("us-east-1", BASE_AMI),),
+    )
     (harness.workspace / "orphan.pkr.hcl").write_text(
         CHILD_TEMPLATE.replace('"production"', '"no-such-channel"')
     )
+    harness.emulator.clear()
     missing = packer(harness, "orphan.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-2"})
     assert missing.returncode == 1
-    assert 'could not read channel "no-such-channel"' in missing.stderr
+    assert "error retrieving HCP Packer Version from HCP Packer Registry" in missing.stderr
+    assert harness.emulator.writes() == []
+    env = harness.emulator.env()
+    harness.emulator.registry.update_version(
+        env["HCP_ORGANIZATION_ID"],
+        env["HCP_PROJECT_ID"],
+        "base-ami",
+        "base-1",
+        {"revoke_in": "0s", "disable_rollback_channels": True},
+        "test",
+    )
+    (harness.workspace / "child.pkr.hcl").write_text(CHILD_TEMPLATE)
+    revoked = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-3"})
+    assert revoked.returncode == 1
+    assert "is revoked and can not be used on Packer builds" in revoked.stderr
+    assert harness.emulator.writes() == []

@@ -470,7 +470,10 @@ class Emulator:
                 )
                 done = {
                     "status": "BUILD_DONE",
-                    "platform": component.split(".", maxsplit=1)[0],
+                    # Packer's platform for the amazon-* builders is "aws" (packer-hcp.md).
+                    "platform": "aws"
+                    if component.startswith("amazon-")
+                    else component.split(".", maxsplit=1)[0],
                     "artifacts": [{"region": r, "external_identifier": i} for r, i in artifacts],
                 }
                 reg.update_build(

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any, NoReturn
@@ -357,6 +357,7 @@ class _Job:
     git_sha: str
     metadata: Any
     errors: list[str]
+    data: _DataSources
 
 
 class Run:
@@ -416,6 +417,8 @@ class Run:
         self.say(f'Tracking build on HCP Packer with fingerprint "{fingerprint}"')
 
         hcp = self.hcp = Hcp(self.env)
+        # Data sources are evaluated with the template, before the registry is touched.
+        sources_read = _data_sources(hcp, template)
         b = f"/buckets/{quote(bucket, safe='')}"
         v = f"{b}/versions/{quote(fingerprint, safe='')}"
         tracked = self._populate(hcp, info, bucket, fingerprint)
@@ -427,7 +430,6 @@ class Run:
 
         labels_git = gitinfo.head(template if template.is_dir() else template.parent)
         metadata = _metadata(self.env, variables, template)
-        parents = _parent_ids(hcp, template)
         sources = {s.component_type: s for s in info.sources}
         threads: list[threading.Thread] = []
         errors: list[str] = []
@@ -436,7 +438,6 @@ class Run:
             if build is None or build.get("status") == "BUILD_DONE" or build.get("artifacts"):
                 self.say(f'skipping already done build "{component}"')
                 continue
-            build = {**build, "_parents": parents}
             job = _Job(
                 hcp,
                 f"{v}/builds/{build['id']}",
@@ -448,6 +449,7 @@ class Run:
                 labels_git,
                 metadata,
                 errors,
+                sources_read,
             )
             thread = threading.Thread(target=self._run_one, args=(job,), name=component)
             threads.append(thread)
@@ -592,10 +594,13 @@ class Run:
             "platform": platform,
             "status": "BUILD_DONE",
         }
-        source_image = _source_image(source, values)
+        source_image = _source_image(source, values, job.data)
         if source_image:
             body["source_external_identifier"] = source_image
-        body.update(build.get("_parents") or {})
+        # Packer names a parent only when this build's source image is an artifact an
+        # hcp-packer-artifact data source returned (types.bucket.go); empty ids are omitted.
+        parent = job.data.parents.get(source_image, {})
+        body.update({k: v for k, v in parent.items() if v})
         code, _ = hcp.call("PATCH", path, body)
         if code != httpx.codes.OK:
             # E3: a FAILED attempt, the other builds carry on, exit 1.
@@ -660,48 +665,166 @@ class Run:
         self.cancelled.set()
 
 
-def _parent_ids(hcp: Hcp, template: Path) -> dict[str, str]:
-    """Packer's hcp-packer-version / hcp-packer-artifact data sources read a parent bucket's
-    channel; the DONE body then names that version and channel (parent_version_id,
-    parent_channel_id). Literal bucket_name/channel_name only, as far as the simulator goes."""
+_DATA_REF = re.compile(r"^\$\{data\.hcp-packer-(version|artifact)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$")
+
+
+@dataclass
+class _DataSources:
+    """What Packer's hcp-packer-version/-artifact data sources read (datasource/*/data.go), and
+    the parent map Packer builds from the artifact ones (internal/hcp/registry/ds_config.go):
+    artifact external_identifier → parent version id and channel id."""
+
+    outputs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    parents: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def resolve(self, value: Any) -> str | None:
+        match = _DATA_REF.fullmatch(str(value))
+        if match is None:
+            return None
+        kind, name, attribute = match.groups()
+        return self.outputs.get((kind, name), {}).get(attribute)
+
+
+def _get(hcp: Hcp, path: str, error: str) -> dict[str, Any]:
+    code, data = hcp.call("GET", path)
+    if code != httpx.codes.OK:
+        raise SimError(f"{error}: {json.dumps(data)}")
+    return data
+
+
+def _data_sources(hcp: Hcp, template: Path) -> _DataSources:
     import hcl2  # noqa: PLC0415
 
+    found = _DataSources()
     files = sorted(template.glob("*.pkr.hcl")) if template.is_dir() else [template]
+    blocks: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for file in files:
         with file.open(encoding="utf-8") as handle:
             document = hcl2.load(handle)
         for block in document.get("data", []):
             for kind in ("hcp-packer-version", "hcp-packer-artifact"):
-                for body in (block.get(f'"{kind}"') or block.get(kind) or {}).values():
-                    bucket = literal(body.get("bucket_name"))
-                    channel = literal(body.get("channel_name"))
-                    if not bucket or not channel:
-                        continue
-                    code, data = hcp.call(
-                        "GET",
-                        f"/buckets/{quote(bucket, safe='')}/channels/{quote(channel, safe='')}",
-                    )
-                    if code != httpx.codes.OK:
-                        raise SimError(
-                            f'Error: data.{kind}: could not read channel "{channel}" of '
-                            f'bucket "{bucket}": {json.dumps(data)}'
-                        )
-                    found = data.get("channel") or {}
-                    version = found.get("version") or {}
-                    if version.get("id"):
-                        return {
-                            "parent_version_id": version["id"],
-                            "parent_channel_id": found["id"],
-                        }
-    return {}
+                for name, body in (block.get(f'"{kind}"') or block.get(kind) or {}).items():
+                    blocks.setdefault(kind, []).append((literal(name) or name, body))
+    # Versions first: an artifact data source may take its fingerprint from one.
+    for name, body in blocks.get("hcp-packer-version", []):
+        bucket = literal(body.get("bucket_name")) or ""
+        channel_name = literal(body.get("channel_name")) or ""
+        data = _get(
+            hcp,
+            f"/buckets/{quote(bucket, safe='')}/channels/{quote(channel_name, safe='')}",
+            f"Error: data.hcp-packer-version.{name}: error retrieving HCP Packer Version "
+            "from HCP Packer Registry",
+        )
+        channel = data.get("channel") or {}
+        version = channel.get("version") or {}
+        if not version.get("id"):
+            raise SimError(
+                f"Error: data.hcp-packer-version.{name}: there is no HCP Packer Version "
+                f"associated with the channel {channel_name}"
+            )
+        if version.get("status") == "VERSION_REVOKED":
+            raise SimError(
+                f"Error: data.hcp-packer-version.{name}: the HCP Packer Version associated "
+                f"with the channel {channel_name} is revoked and can not be used on Packer builds"
+            )
+        found.outputs[("version", name)] = {
+            "id": version["id"],
+            "fingerprint": version.get("fingerprint", ""),
+            "channel_id": channel.get("id", ""),
+        }
+    for name, body in blocks.get("hcp-packer-artifact", []):
+        bucket = literal(body.get("bucket_name")) or ""
+        fingerprint = literal(body.get("version_fingerprint")) or found.resolve(
+            body.get("version_fingerprint")
+        )
+        b = f"/buckets/{quote(bucket, safe='')}"
+        channel_id = ""
+        if fingerprint:
+            version = (
+                _get(
+                    hcp,
+                    f"{b}/versions/{quote(fingerprint, safe='')}",
+                    f"Error: data.hcp-packer-artifact.{name}: error retrieving version from HCP "
+                    "Packer Registry",
+                ).get("version")
+                or {}
+            )
+        else:
+            channel_name = literal(body.get("channel_name")) or ""
+            channel = (
+                _get(
+                    hcp,
+                    f"{b}/channels/{quote(channel_name, safe='')}",
+                    f"Error: data.hcp-packer-artifact.{name}: error retrieving channel from HCP "
+                    "Packer Registry",
+                ).get("channel")
+                or {}
+            )
+            version = channel.get("version") or {}
+            if not version.get("id"):
+                raise SimError(
+                    f"Error: data.hcp-packer-artifact.{name}: there is no version associated "
+                    f"with the channel {channel_name}"
+                )
+            channel_id = channel.get("id", "")
+        if version.get("status") == "VERSION_REVOKED":
+            raise SimError(
+                f"Error: data.hcp-packer-artifact.{name}: the version {version.get('id')} is "
+                "revoked and can not be used on Packer builds"
+            )
+        platform = literal(body.get("platform")) or ""
+        region = literal(body.get("region")) or ""
+        component = literal(body.get("component_type")) or ""
+        match = next(
+            (
+                (build, artifact)
+                for build in version.get("builds") or []
+                if build.get("platform") == platform
+                and (not component or build.get("component_type") == component)
+                for artifact in build.get("artifacts") or []
+                if artifact.get("region") == region
+            ),
+            None,
+        )
+        if match is None:
+            raise SimError(
+                f"Error: data.hcp-packer-artifact.{name}: could not find a build result matching "
+                f'[region="{region}", platform="{platform}", component_type="{component}"]'
+            )
+        build, artifact = match
+        external = artifact.get("external_identifier", "")
+        found.outputs[("artifact", name)] = {
+            "external_identifier": external,
+            "version_id": build.get("version_id", ""),
+            "channel_id": channel_id,
+        }
+        if not channel_id:  # the channel of a version data source holding the same version
+            channel_id = next(
+                (
+                    v["channel_id"]
+                    for (kind, _), v in found.outputs.items()
+                    if kind == "version" and v["id"] == build.get("version_id")
+                ),
+                "",
+            )
+        found.parents[external] = {
+            "parent_version_id": build.get("version_id", ""),
+            "parent_channel_id": channel_id,
+        }
+    return found
 
 
-def _source_image(source: Source, values: Mapping[str, Any]) -> str:
+def _source_image(source: Source, values: Mapping[str, Any], data: _DataSources) -> str:
     """The builder's source_external_identifier: the null builder says "null", amazon-ebs its
-    source AMI (a literal or a variable; a filter cannot be resolved here)."""
+    source AMI (a literal, a variable, or an hcp-packer-artifact's external_identifier; a
+    filter cannot be resolved here)."""
     if source.type == "null":
         return "null"
-    found = _resolve(source.body.get("source_ami"), values)
+    raw = source.body.get("source_ami")
+    from_data = data.resolve(raw)
+    if from_data:
+        return from_data
+    found = _resolve(raw, values)
     return found[0] if found else ""
 
 

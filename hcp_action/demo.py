@@ -1,8 +1,12 @@
 """`python -m hcp_action.demo`: the main job on the embedded default, with no HCP account.
 
-Starts the emulator, writes a null-builder template for bucket jenkins-ha-ami, runs the action's
-entrypoint as GitHub would (`build` to channel dev, then `lookup`), and prints what it wrote.
-Uses real Packer if it is installed, otherwise the simulator, and says which.
+Starts the emulator and runs the action's entrypoint as GitHub would, printing what each step
+wrote. With the Packer simulator (no real Packer installed) it plays a two-level image chain:
+`base-ami` built to production; `jenkins-ha-ami` built from base-ami's production channel (through
+Packer's hcp-packer-version/-artifact data sources) to dev, then looked up; a new base built and
+promoted to production; `status` of base-ami then shows jenkins-ha-ami out of date and hands the
+rebuild matrix over; `find` tells which version the Jenkins AMI is. With real Packer (which would
+need AWS for those amazon-ebs builds) it builds a null-builder template to dev and looks it up.
 """
 
 from __future__ import annotations
@@ -39,6 +43,82 @@ build {
 }
 """
 
+BASE_TEMPLATE = """\
+packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+  }
+}
+
+variable "patch_level" {
+  type    = string
+  default = "1"
+}
+
+hcp_packer_registry {
+  bucket_name = "base-ami"
+  description = "Hardened Ubuntu 24.04 base image (demo)"
+}
+
+source "amazon-ebs" "base" {
+  region        = "us-east-1"
+  source_ami    = "ami-0fedcba9876543210"
+  instance_type = "t3.small"
+  ssh_username  = "ubuntu"
+  ami_name      = "base-${var.patch_level}-{{timestamp}}"
+}
+
+build {
+  sources = ["source.amazon-ebs.base"]
+}
+"""
+
+# The child reads the base's production channel; because its source AMI *is* the artifact the
+# hcp-packer-artifact data source returned, Packer names the parent version in the registry.
+CHILD_TEMPLATE = """\
+packer {
+  required_plugins {
+    amazon = {
+      source  = "github.com/hashicorp/amazon"
+      version = ">= 1.3.0"
+    }
+  }
+}
+
+hcp_packer_registry {
+  bucket_name = "jenkins-ha-ami"
+  description = "Jenkins HA controller image, built on base-ami's production image (demo)"
+}
+
+data "hcp-packer-version" "base" {
+  bucket_name  = "base-ami"
+  channel_name = "production"
+}
+
+data "hcp-packer-artifact" "base" {
+  bucket_name         = "base-ami"
+  version_fingerprint = data.hcp-packer-version.base.fingerprint
+  platform            = "aws"
+  region              = "us-east-1"
+}
+
+source "amazon-ebs" "jenkins" {
+  region        = "us-east-1"
+  ami_regions   = ["us-west-2"]
+  source_ami    = data.hcp-packer-artifact.base.external_identifier
+  instance_type = "t3.medium"
+  ssh_username  = "ubuntu"
+  ami_name      = "jenkins-ha-{{timestamp}}"
+}
+
+build {
+  sources = ["source.amazon-ebs.jenkins"]
+}
+"""
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -69,8 +149,14 @@ def _outputs(text: str) -> dict[str, str]:
 
 
 def _step(
-    name: str, inputs: dict[str, str], base: dict[str, str], tmp: Path, emulator: Emulator
-) -> int:
+    name: str,
+    inputs: dict[str, str],
+    base: dict[str, str],
+    tmp: Path,
+    emulator: Emulator,
+    *,
+    summary_shown: bool = True,
+) -> tuple[int, dict[str, str]]:
     out, summary = tmp / f"{name}.out", tmp / f"{name}.md"
     out.touch()
     summary.touch()
@@ -91,10 +177,83 @@ def _step(
         f"action, {len(requests) - own} by Packer -----"
     )
     print("outputs ($GITHUB_OUTPUT):")
-    for key, value in _outputs(out.read_text()).items():
+    written = _outputs(out.read_text())
+    for key, value in written.items():
         print(f"  {key} = {value}")
-    print("\njob summary ($GITHUB_STEP_SUMMARY):")
-    print(summary.read_text().rstrip())
+    if summary_shown:
+        print("\njob summary ($GITHUB_STEP_SUMMARY):")
+        print(summary.read_text().rstrip())
+    return code, written
+
+
+def _null_builder(base: dict[str, str], tmp: Path, workspace: Path, emulator: Emulator) -> int:
+    """Real Packer: a null-builder build to dev, then lookup (no cloud account needed)."""
+    (workspace / "jenkins.pkr.hcl").write_text(TEMPLATE)
+    code, _ = _step(
+        "build",
+        {"command": "build", "template": "jenkins.pkr.hcl", "channel": "dev"},
+        base,
+        tmp,
+        emulator,
+    )
+    if code == 0:
+        code, _ = _step(
+            "lookup",
+            {"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"},
+            base,
+            tmp,
+            emulator,
+        )
+    print(
+        "\n(The two-level image chain — status, find, the rebuild matrix — needs amazon-ebs "
+        "builds, i.e. AWS, with real Packer; without packer on PATH the demo plays it with the "
+        "simulator.)"
+    )
+    return code
+
+
+def _chain(base: dict[str, str], tmp: Path, workspace: Path, emulator: Emulator) -> int:
+    """The simulator: base → child chain, base promoted, status shows the child out of date."""
+    for directory, text in (("base", BASE_TEMPLATE), ("jenkins", CHILD_TEMPLATE)):
+        (workspace / directory).mkdir()
+        (workspace / directory / "image.pkr.hcl").write_text(text)
+    steps: list[tuple[str, dict[str, str], bool]] = [
+        ("build base-ami v1 to production", {"template": "base", "channel": "production"}, False),
+        (
+            "build jenkins-ha-ami from base-ami production",
+            {"template": "jenkins", "channel": "dev"},
+            True,
+        ),
+        ("lookup", {"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"}, False),
+        (
+            "build base-ami v2 (patch_level=2) to dev",
+            {"template": "base", "channel": "dev", "variables": "patch_level=2"},
+            False,
+        ),
+        (
+            "promote base-ami dev -> production",
+            {
+                "command": "promote",
+                "bucket": "base-ami",
+                "from-channel": "dev",
+                "channel": "production",
+            },
+            False,
+        ),
+        ("status base-ami", {"command": "status", "bucket": "base-ami"}, True),
+    ]
+    ami = ""
+    for name, inputs, shown in steps:
+        code, written = _step(name, inputs, base, tmp, emulator, summary_shown=shown)
+        if code != 0:
+            return code
+        ami = written.get("ami-id", ami) if name == "lookup" else ami
+        stale = written.get("out-of-date-children")
+    print(
+        f"\nRebuild matrix: out-of-date-children = {stale}. The shipped workflow "
+        "rebuild-children.yml runs the build workflow once per entry (strategy.matrix)."
+    )
+    code, _ = _step("find", {"command": "find", "artifact-id": ami}, base, tmp, emulator)
     return code
 
 
@@ -108,7 +267,6 @@ def main() -> int:
         tmp = Path(raw)
         workspace = tmp / "workspace"
         workspace.mkdir()
-        (workspace / "jenkins.pkr.hcl").write_text(TEMPLATE)
         (tmp / "home").mkdir()
         path = os.environ.get("PATH", "")
         if real is None:
@@ -129,21 +287,8 @@ def main() -> int:
             "PYTHONPATH": str(ROOT),
             **emulator.env(),
         }
-        code = _step(
-            "build",
-            {"command": "build", "template": "jenkins.pkr.hcl", "channel": "dev"},
-            base,
-            tmp,
-            emulator,
-        )
-        if code == 0:
-            code = _step(
-                "lookup",
-                {"command": "lookup", "bucket": "jenkins-ha-ami", "channel": "dev"},
-                base,
-                tmp,
-                emulator,
-            )
+        play = _chain if real is None else _null_builder
+        code = play(base, tmp, workspace, emulator)
     print(f"\nDemo finished in {time.monotonic() - started:.2f} s with exit {code}.")
     return code
 

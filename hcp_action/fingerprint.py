@@ -3,8 +3,11 @@
 Recipe: the commit (the first set of GITHUB_SHA, CI_COMMIT_SHA, GIT_COMMIT, BUILDKITE_COMMIT,
 CIRCLE_SHA1, else the workspace's git HEAD) and the build's inputs (template path, working
 directory, variables in order, var-file paths and contents, and every PKR_VAR_* environment
-variable, sorted, since Packer reads them as variables). No run id or attempt: "re-run failed
-jobs" must land on the same version. 32 characters: `<12 of commit>-<19 of digest>`.
+variable, sorted, since Packer reads them as variables), and the version each parent channel
+holds when the template reads its source image through hcp-packer-version/-artifact data
+sources — so a child rebuilt after its base moved is a new version, not the old one reused. No
+run id or attempt: "re-run failed jobs" must land on the same version. 32 characters:
+`<12 of commit>-<19 of digest>`.
 """
 
 from __future__ import annotations
@@ -29,7 +32,10 @@ def commit_of(inputs: Inputs, environ: Mapping[str, str]) -> str:
     return gitinfo.head(inputs.workspace)
 
 
-def derive(inputs: Inputs, environ: Mapping[str, str]) -> str:
+def derive(
+    inputs: Inputs, environ: Mapping[str, str], parents: Mapping[str, str] | None = None
+) -> str:
+    """`parents`: "bucket/channel" → the fingerprint that channel holds (read by the build)."""
     commit = commit_of(inputs, environ)
     if not _SHA_RE.fullmatch(commit):
         raise InputError(
@@ -54,4 +60,6 @@ def derive(inputs: Inputs, environ: Mapping[str, str]) -> str:
         feed("var-file-content", path.read_bytes())
     for name in sorted(k for k in environ if k.startswith("PKR_VAR_")):
         feed("env-var", f"{name}={environ[name]}".encode())
+    for name, held in sorted((parents or {}).items()):
+        feed("parent", f"{name}={held}".encode())
     return f"{commit[:12].lower()}-{digest.hexdigest()[:19]}"

@@ -285,3 +285,30 @@ def test_status_refuses_endless_paging(harness: Harness, chain: dict[str, str]) 
     assert run.returncode == 1
     assert any("repeated a page token" in e for e in run.errors), run.errors
     assert run.outputs == {}
+
+
+def test_rebuild_after_the_base_moved_is_a_new_version(harness: Harness) -> None:
+    """The derived fingerprint covers what the parent channel holds: the same commit built on
+    the promoted base is a new version (the old one is not reused), and a re-run with the base
+    unchanged still reuses its version."""
+    harness.emulator.seed(
+        BASE,
+        "base-1",
+        "production",
+        component="amazon-ebs.base",
+        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
+    )
+    (harness.workspace / "child").mkdir()
+    (harness.workspace / "child" / "jenkins.pkr.hcl").write_text(CHILD_TEMPLATE)
+    first = harness.run({"template": "child", "channel": "dev"})
+    assert first.returncode == 0, first.stdout
+    again = harness.run({"template": "child", "channel": "dev"})
+    assert again.outputs["version-fingerprint"] == first.outputs["version-fingerprint"]
+    assert again.outputs["build-skipped"] == "true"
+    _promote_base(harness, "base-2")
+    rebuilt = harness.run({"template": "child", "channel": "dev"})
+    assert rebuilt.returncode == 0, rebuilt.stdout
+    assert rebuilt.outputs["version-fingerprint"] != first.outputs["version-fingerprint"]
+    assert rebuilt.outputs["build-skipped"] == "false"
+    status = harness.run({"command": "status", "bucket": BASE})
+    assert json.loads(status.outputs["out-of-date-children"]) == []

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from hcp_action import channels, fingerprint
+from hcp_action import channels, fingerprint, interrupts
 from hcp_action.artifacts import select
 from hcp_action.errors import (
     Aborted,
@@ -87,6 +87,24 @@ def preflight(inputs: Inputs, environ: Mapping[str, str]) -> BuildPlan:
     return BuildPlan(bucket=bucket, fingerprint=chosen, info=info)
 
 
+def _with_parents(
+    inputs: Inputs, plan: BuildPlan, client: HcpPackerClient, environ: Mapping[str, str]
+) -> BuildPlan:
+    """The derived fingerprint, extended by what each parent channel the template reads holds
+    now: the same commit built on a newer base image is another version."""
+    held: dict[str, str] = {}
+    for parent_bucket, parent_channel in plan.info.parent_channels:
+        channel = channels.read_channel(client, parent_bucket, parent_channel)
+        # Missing or empty: Packer's data source fails the build and says why.
+        held[f"{parent_bucket}/{parent_channel}"] = channel.fingerprint if channel else ""
+    chosen = fingerprint.derive(inputs, environ, held)
+    log.info("fingerprint covers the parent images", parents=held, fingerprint=chosen)
+    interrupts.set_resume_hint(
+        f"re-run the job: the same fingerprint ({chosen}) resumes the version."
+    )
+    return replace(plan, fingerprint=chosen)
+
+
 def _existing(client: HcpPackerClient, bucket: str, fp: str) -> Version | None:
     try:
         return client.get_version(bucket, fp)
@@ -103,6 +121,8 @@ def run(
     credentials: Credentials,
     environ: Mapping[str, str],
 ) -> Result:
+    if not inputs.version_fingerprint and plan.info.parent_channels:
+        plan = _with_parents(inputs, plan, client, environ)
     bucket, fp = plan.bucket, plan.fingerprint
     base = Result(
         command="build",

@@ -53,6 +53,9 @@ class TemplateInfo:
     sources: tuple[Source, ...]  # those of the build block, with build-level name overrides
     variable_defaults: dict[str, Any]
     channels: tuple[str, ...] | None = None  # hcp_packer_registry.channels (Packer >= 1.15)
+    # (bucket, channel) each hcp-packer-version/-artifact data source reads, literals only: the
+    # parent images this build starts from.
+    parent_channels: tuple[tuple[str, str], ...] = ()
 
 
 def template_files(path: Path) -> tuple[Path, ...]:
@@ -115,6 +118,7 @@ def read(path: Path, input_name: str = "template", workspace: Path | None = None
     builds: list[dict[str, Any]] = []
     sources: dict[str, Source] = {}
     defaults: dict[str, Any] = {}
+    parents: set[tuple[str, str]] = set()
     for file in files:
         try:
             with file.open(encoding="utf-8") as handle:
@@ -139,6 +143,17 @@ def read(path: Path, input_name: str = "template", workspace: Path | None = None
                         _key(type_key), _key(name_key), body if isinstance(body, dict) else {}
                     )
                     sources[src.component_type] = src
+        for block in _blocks(doc, "data"):
+            for type_key, named in block.items():
+                if _key(type_key) not in {"hcp-packer-version", "hcp-packer-artifact"}:
+                    continue
+                for body in (named or {}).values():
+                    if not isinstance(body, dict):
+                        continue
+                    bucket_name = literal(body.get("bucket_name"))
+                    channel_name = literal(body.get("channel_name"))
+                    if bucket_name and channel_name:
+                        parents.add((bucket_name, channel_name))
         for block in _blocks(doc, "variable"):
             for name_key, body in block.items():
                 if isinstance(body, dict) and "default" in body:
@@ -185,4 +200,5 @@ def read(path: Path, input_name: str = "template", workspace: Path | None = None
         sources=tuple(build_sources),
         variable_defaults=defaults,
         channels=_channels(registry),
+        parent_channels=tuple(sorted(parents)),
     )

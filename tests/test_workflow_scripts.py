@@ -240,3 +240,117 @@ def test_jenkins_ha_pipeline_end_to_end(harness: Harness) -> None:
         }
     )
     assert pinned.outputs["ami-id"] == second.outputs["ami-id"]
+
+
+REBUILD = yaml.safe_load((WORKFLOWS / "rebuild-children.yml").read_text())
+
+
+def _plan(tmp_path: Path, children: str, templates: str) -> tuple[int, str, str]:
+    """rebuild-children.yml's plan step, run as the runner runs it (bash, jq)."""
+    if shutil.which("jq") is None:
+        pytest.skip("SKIPPED: jq (present on GitHub's runners) is not installed here")
+    script = next(s for s in REBUILD["jobs"]["status"]["steps"] if s.get("id") == "plan")["run"]
+    output = tmp_path / "github-output"
+    output.write_text("")
+    done = bash(
+        script,
+        {"CHILDREN": children, "TEMPLATES": templates, "GITHUB_OUTPUT": str(output)},
+        tmp_path,
+    )
+    matrix = output.read_text().removeprefix("matrix=").strip()
+    return done.returncode, matrix, done.stdout
+
+
+def test_rebuild_plan_matches_children_with_templates(tmp_path: Path) -> None:
+    code, matrix, log = _plan(
+        tmp_path,
+        '["jenkins-ha-ami","gitlab-runner-ami"]',
+        '{"jenkins-ha-ami": "packer/jenkins-ha"}',
+    )
+    assert code == 0, log
+    assert json.loads(matrix) == [{"bucket": "jenkins-ha-ami", "template": "packer/jenkins-ha"}]
+    assert (
+        "::warning title=Out of date, not rebuilt::no template given for: gitlab-runner-ami" in log
+    )
+    code, matrix, _ = _plan(tmp_path, "[]", '{"jenkins-ha-ami": "packer/jenkins-ha"}')
+    assert (code, matrix) == (0, "[]")
+    # The rebuild job is skipped for an empty matrix (fromJSON of [] would fail the run).
+    assert "needs.status.outputs.matrix != '[]'" in REBUILD["jobs"]["rebuild"]["if"]
+    for bad in ('["packer/jenkins-ha"]', '{"jenkins-ha-ami": ""}', "not json"):
+        code, _, log = _plan(tmp_path, '["jenkins-ha-ami"]', bad)
+        assert code == 1, bad
+        assert "::error title=Invalid input templates::" in log
+
+
+def test_rebuild_children_end_to_end(harness: Harness) -> None:
+    """rebuild-children.yml's jobs in order, as the runner would run them: base promoted →
+    status finds jenkins-ha-ami out of date → the plan's matrix → build-image.yml's build and
+    assign jobs for that entry → status finds nothing out of date."""
+    from tests.test_status_find import CHILD_TEMPLATE, _promote_base  # noqa: PLC0415
+
+    harness.emulator.seed(
+        "base-ami",
+        "base-1",
+        "production",
+        component="amazon-ebs.base",
+        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
+    )
+    (harness.workspace / "packer" / "jenkins-ha").mkdir(parents=True)
+    (harness.workspace / "packer" / "jenkins-ha" / "jenkins.pkr.hcl").write_text(CHILD_TEMPLATE)
+    env = harness.env()
+    context = {
+        "inputs.base-bucket": "base-ami",
+        "inputs.channel": "dev",
+        "inputs.aws-region": "us-east-1",
+        "inputs.hcp-organization-id": env["HCP_ORGANIZATION_ID"],
+        "inputs.hcp-project-id": env["HCP_PROJECT_ID"],
+        "secrets.HCP_CLIENT_ID": env["HCP_CLIENT_ID"],
+        "secrets.HCP_CLIENT_SECRET": env["HCP_CLIENT_SECRET"],
+    }
+    drop = ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID")
+    status_step = REBUILD["jobs"]["status"]["steps"][0]
+
+    def status() -> dict[str, str]:
+        inputs = {k: _render(str(v), context) for k, v in status_step["with"].items()}
+        run = harness.run(inputs, drop=drop)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.outputs
+
+    def build_image(inputs: dict[str, str]) -> Any:
+        """build-image.yml's build then assign job, with what the caller passed it."""
+        build_context = context | {f"inputs.{k}": v for k, v in inputs.items()}
+        built = harness.run(
+            _action_inputs("build", build_context), {"PKR_VAR_aws_region": "us-east-1"}, drop=drop
+        )
+        assert built.returncode == 0, built.stdout + built.stderr
+        build_context |= {f"needs.build.outputs.{k}": v for k, v in built.outputs.items()}
+        assigned = harness.run(_action_inputs("assign", build_context), drop=drop)
+        assert assigned.returncode == 0, assigned.stdout
+        return built
+
+    # The child's first build, through the same workflow and inputs as the rebuild below.
+    first = build_image({"template": "packer/jenkins-ha", "bucket": "jenkins-ha-ami"})
+    assert json.loads(status()["out-of-date-children"]) == []
+    _promote_base(harness, "base-2")
+    stale = status()["out-of-date-children"]
+    assert json.loads(stale) == ["jenkins-ha-ami"]
+    code, matrix, log = _plan(
+        harness.tmp, stale, json.dumps({"jenkins-ha-ami": "packer/jenkins-ha"})
+    )
+    assert code == 0, log
+    for entry in json.loads(matrix):
+        called = REBUILD["jobs"]["rebuild"]["with"]
+        rendered = {
+            k: _render(str(v), context | {f"matrix.{m}": n for m, n in entry.items()})
+            for k, v in called.items()
+        }
+        assert (rendered["template"], rendered["bucket"]) == ("packer/jenkins-ha", "jenkins-ha-ami")
+        built = build_image(rendered)
+        # Same commit, same inputs: a new version only because the base moved.
+        assert built.outputs["build-skipped"] == "false"
+        assert built.outputs["version-fingerprint"] != first.outputs["version-fingerprint"]
+    assert json.loads(status()["out-of-date-children"]) == []
+    assert (
+        channel_fp(harness.emulator, "jenkins-ha-ami", "dev")
+        != first.outputs["version-fingerprint"]
+    )

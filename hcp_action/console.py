@@ -219,4 +219,8 @@ class Console:
         lines = [plain(line) for line in lines]
         lines[0] = self._style(lines[0], "bold")
         lines = [line.replace(" → ", f" {self._style('→', 'green')} ") for line in lines]
+        lines = [
+            line.replace("OUT OF DATE", self._style("OUT OF DATE", "bold", "yellow"))
+            for line in lines
+        ]
         return "\n".join(lines) + "\n"

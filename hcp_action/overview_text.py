@@ -32,7 +32,8 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 def status_lines(view: BucketStatus) -> list[str]:
     now = view.checked_at
-    lines = [f"status: bucket {view.bucket} ({view.version_count} versions)"]
+    count = view.version_count
+    lines = [f"status: bucket {view.bucket} ({count} version{'' if count == 1 else 's'})"]
     rows = [["CHANNEL", "VERSION", "FINGERPRINT", "AGE", "ASSIGNED (UTC)", "REVOCATION", "REGIONS"]]
     for c in view.channels:
         v = c.version
@@ -86,7 +87,7 @@ def status_lines(view: BucketStatus) -> list[str]:
         lines += _table(
             [
                 [
-                    ",".join(p.channels),
+                    ", ".join(p.channels),
                     _ref(p.version),
                     f"from {p.parent.bucket_name} {_ref(p.parent)}",
                     f"through {p.parent_channel or '-'}",

@@ -215,7 +215,9 @@ def test_console_script_is_installed() -> None:
 
 
 def _invocations(text: str) -> list[list[str]]:
-    pattern = r"hcp-packer-action ((?:build|promote|rollback|revoke|lookup)\s[^'\n>|`]*)"
+    pattern = (
+        r"hcp-packer-action ((?:build|promote|rollback|revoke|lookup|status|find)\s[^'\n>|`]*)"
+    )
     return [shlex.split(m.group(1)) for m in re.finditer(pattern, text)]
 
 
@@ -321,7 +323,7 @@ def test_status_and_find_human_json_and_several_buckets(harness: Harness) -> Non
     assert human.returncode == 0, human.stderr
     tables = human.stdout.split("\n\n" + "status: bucket ")
     assert len(tables) == 2  # one table per bucket, a blank line between
-    assert human.stdout.startswith(f"status: bucket {BUCKET} (1 versions)")
+    assert human.stdout.startswith(f"status: bucket {BUCKET} (1 version)")
     assert re.search(r"^  production\s+v1\s+fp-1\s", human.stdout, flags=re.MULTILINE)
     assert "out-of-date children: none" in human.stdout
     lines = cli(harness, "status", "--bucket", BUCKET, "--bucket", "base-ami", "--json")

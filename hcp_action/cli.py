@@ -57,8 +57,9 @@ exit status: 0 success, 1 failure, 2 invalid input, 130 cancelled"""
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hcp-packer-action",
-        description="Build images with Packer into HCP Packer, and promote, roll back, revoke "
-        "and look up versions on channels.",
+        description="Build images with Packer into HCP Packer; promote, roll back, revoke "
+        "and look up versions on channels; show a bucket's status and ancestry; find which "
+        "version an AMI belongs to.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="commands emulator and demo run the embedded HCP Packer emulator and the demo.\n"
         + ENVIRONMENT,

@@ -31,7 +31,17 @@ from hcp_action.demo import TEMPLATE  # noqa: E402
 from hcp_action.emulator import Emulator  # noqa: E402
 from hcp_action.packer.simulator import install_shim  # noqa: E402
 
-BUDGET = {"lookup": 2, "promote": 4, "rollback": 5, "build (new)": 6, "build (re-run)": 4}
+BUDGET = {
+    "lookup": 2,
+    "promote": 4,
+    "rollback": 5,
+    "build (new)": 6,
+    "build (re-run)": 4,
+    # token, GetBucket, ListChannels, one ListVersions page, parents per distinct version on a
+    # channel (5 channels here: latest, production, dev, staging, builds), one children page
+    "status": 10,
+    "find": 4,  # token, SearchExternalArtifact, GetVersion, ListChannels
+}
 BASELINE = """
 import sys, httpx
 url, auth, path, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -141,9 +151,21 @@ class Bench:
         )
 
 
+def ami_of(count: int) -> str:
+    return f"ami-{count:017x}"
+
+
 def seed(emulator: Emulator, bucket: str, count: int) -> None:
-    for i in range(count):
+    for i in range(count - 1):
         emulator.seed(bucket, f"fp-{i:05d}", "production")
+    # The newest version is an AMI of its own, for `find` (the null builder's id is shared).
+    emulator.seed(
+        bucket,
+        f"fp-{count - 1:05d}",
+        "production",
+        component="amazon-ebs.bench",
+        artifacts=(("us-east-1", ami_of(count)),),
+    )
     emulator.seed(bucket, f"fp-{count - 1:05d}", "dev")
 
 
@@ -209,6 +231,12 @@ def measure(repeat: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
                         "channel": "builds",
                         "version-fingerprint": "new-0",
                     }
+                ),
+                "status": lambda bucket=bucket: bench.action(
+                    {"command": "status", "bucket": bucket}
+                ),
+                "find": lambda versions=versions: bench.action(
+                    {"command": "find", "artifact-id": ami_of(versions)}
                 ),
             }
             for name, op in ops.items():

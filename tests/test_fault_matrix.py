@@ -110,12 +110,38 @@ CASES = [
     ),
     Case(
         "revoke",
+        "descendants",
+        "GET",
+        "/ancestry$",
+        {"version-fingerprint": "fp-3"},
+        "version:fp-3",
+    ),
+    Case(
+        "revoke",
         "version write",
         "PATCH",
         "/versions/fp-3$",
         {"version-fingerprint": "fp-3"},
         "version:fp-3",
     ),
+]
+# Read-only commands: whatever the fault, nothing changes (watched: dev).
+CASES += [
+    Case("status", request, "GET", path, {}, "dev")
+    for request, path in (
+        ("bucket read", f"/buckets/{BUCKET}$"),
+        ("channel list", "/channels$"),
+        ("versions page", "/versions$"),
+        ("ancestry", "/ancestry$"),
+    )
+]
+CASES += [
+    Case("find", request, method, path, {"artifact-id": "Null", "platform": "null"}, "dev")
+    for request, method, path in (
+        ("search", "POST", "/_search/external_artifact$"),
+        ("version read", "GET", "/versions/fp-"),
+        ("channel list", "GET", "/channels$"),
+    )
 ]
 FAULTS: dict[str, dict[str, Any]] = {
     "429": {"status": 429, "retry_after": 1},
@@ -220,7 +246,7 @@ def run_case(
         assert run.errors == []
         if case.watch.startswith("version:"):
             assert after == "VERSION_REVOKED"
-        elif case.command != "lookup":
+        elif case.command not in {"lookup", "status", "find"}:
             assert after == run.outputs["version-fingerprint"], (before, after)
         else:
             assert after == before

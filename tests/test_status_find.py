@@ -312,3 +312,47 @@ def test_rebuild_after_the_base_moved_is_a_new_version(harness: Harness) -> None
     assert rebuilt.outputs["build-skipped"] == "false"
     status = harness.run({"command": "status", "bucket": BASE})
     assert json.loads(status.outputs["out-of-date-children"]) == []
+
+
+def test_revoke_dry_run_lists_the_descendants_and_writes_nothing(
+    harness: Harness, chain: dict[str, str]
+) -> None:
+    harness.emulator.clear()
+    run = harness.run(
+        {
+            "command": "revoke",
+            "bucket": BASE,
+            "version-fingerprint": "base-1",
+            "force": "true",
+            "dry-run": "true",
+        }
+    )
+    assert run.returncode == 0, run.stdout
+    assert harness.emulator.writes() == []
+    assert "HCP would also revoke 1 descendant version(s): jenkins-ha-ami" in run.summary
+    assert "would be revoked by HCP too" in run.summary
+    (descendant,) = json.loads(run.outputs["descendants"])
+    assert descendant["fingerprint"] == "child-1"
+
+
+def test_descendants_across_generations(harness: Harness, chain: dict[str, str]) -> None:
+    """A grandchild (an image built on jenkins-ha-ami) is a descendant too: HCP's revocation
+    cascades, so the report walks every generation."""
+    grandchild = CHILD_TEMPLATE.replace(
+        'bucket_name = "jenkins-ha-ami"', 'bucket_name = "agent-ami"'
+    )
+    grandchild = grandchild.replace('"base-ami"', '"jenkins-ha-ami"')
+    (harness.workspace / "agent").mkdir()
+    (harness.workspace / "agent" / "agent.pkr.hcl").write_text(grandchild)
+    built = harness.run({"template": "agent", "channel": "dev", "version-fingerprint": "agent-1"})
+    assert built.returncode == 0, built.stdout + built.stderr
+    run = harness.run(
+        {"command": "revoke", "bucket": BASE, "version-fingerprint": "base-1", "force": "true"}
+    )
+    assert run.returncode == 0, run.stdout
+    found = [(d["bucket"], d["fingerprint"]) for d in json.loads(run.outputs["descendants"])]
+    assert found == [(CHILD, "child-1"), ("agent-ami", "agent-1")]
+    after = harness.run(
+        {"command": "lookup", "bucket": "agent-ami", "version-fingerprint": "agent-1"}
+    )
+    assert after.returncode == 1  # revoked by inheritance: lookup's guard refuses it

@@ -115,8 +115,10 @@ class HcpPackerClient:
         operation: str,
         body: Any = None,
         params: dict[str, str] | None = None,
+        read_only: bool = False,
     ) -> Any:
-        write = method != "GET"
+        # A search is a POST that changes nothing: retried like a read.
+        write = method != "GET" and not read_only
         self._auth.ensure_token()
         try:
             response = send(
@@ -258,7 +260,9 @@ class HcpPackerClient:
             query = {**params, "pagination.page_size": str(PAGE_SIZE)}
             if token:
                 query["pagination.next_page_token"] = token
-            data = self._call(method, path, operation=operation, params=query, body=body)
+            data = self._call(
+                method, path, operation=operation, params=query, body=body, read_only=True
+            )
             items += as_list(data, key)
             pagination = data.get("pagination")
             raw = pagination.get("next_page_token") if isinstance(pagination, dict) else ""

@@ -47,6 +47,17 @@ def revocation(version: Version) -> str:
     return "revoked (inherited)" if version.revocation_type == "INHERITED" else "revoked"
 
 
+def revocation_detail(version: Version) -> str:
+    """'no', or the revocation with where it came from or when it takes effect."""
+    state = revocation(version) or "no"
+    if version.inherited_from is not None:
+        a = version.inherited_from
+        return f"{state}, from {a.bucket_name} {a.version_name} ({a.version_fingerprint})"
+    if version.revocation_scheduled:
+        return f"{state} at {version.revoke_at[:16].replace('T', ' ')}"
+    return state
+
+
 def _version_json(version: Version, now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": version.name,

@@ -4,7 +4,14 @@ cleans and styles them)."""
 from __future__ import annotations
 
 from hcp_action.hcp.models import AncestryStatus, VersionRef
-from hcp_action.overview import BucketStatus, Finding, age_seconds, human_age, revocation
+from hcp_action.overview import (
+    BucketStatus,
+    Finding,
+    age_seconds,
+    human_age,
+    revocation,
+    revocation_detail,
+)
 from hcp_action.result import Result
 
 _STATE = {
@@ -109,12 +116,7 @@ def status_lines(view: BucketStatus) -> list[str]:
 
 def find_lines(found: Finding) -> list[str]:
     v = found.version
-    state = revocation(v) or "no"
-    if v.inherited_from is not None:
-        a = v.inherited_from
-        state += f", from {a.bucket_name} {a.version_name} ({a.version_fingerprint})"
-    elif v.revocation_scheduled:
-        state += f" at {_when(v.revoke_at)}"
+    state = revocation_detail(v)
     return [
         f"find: {found.artifact_id} ({found.platform}) is in bucket {found.bucket}",
         f"  version      {v.name}  {v.fingerprint}  ({v.id})",

@@ -7,7 +7,14 @@ from urllib.parse import quote
 
 from hcp_action.errors import ActionError, Cancelled, ChannelError
 from hcp_action.hcp.models import AncestryStatus, VersionRef
-from hcp_action.overview import BucketStatus, Finding, age_seconds, human_age, revocation
+from hcp_action.overview import (
+    BucketStatus,
+    Finding,
+    age_seconds,
+    human_age,
+    revocation,
+    revocation_detail,
+)
 from hcp_action.result import Result
 
 PORTAL = "https://portal.cloud.hashicorp.com"
@@ -162,13 +169,7 @@ def _find(result: Result, found: Finding) -> list[str]:
     v = found.version
     link = bucket_link(result.organization_id, result.project_id, found.bucket)
     region = _cell(found.region) if found.region else "no region"
-    state = _cell(revocation(v) or "no")
-    if v.inherited_from is not None:
-        a = v.inherited_from
-        state += f" — from {_code(a.bucket_name)} {_cell(a.version_name)}"
-        state += f" ({_code(a.version_fingerprint)})"
-    elif v.revocation_scheduled:
-        state += f" at {_when(v.revoke_at)}"
+    state = _cell(revocation_detail(v))
     return [
         "| | |",
         "|---|---|",

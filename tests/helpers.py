@@ -210,3 +210,20 @@ class Harness:
 def seed(emulator: Emulator, fp: str, channel: str, bucket: str = "jenkins-ha-ami") -> None:
     """A complete version assigned to `channel`, made in-process with the emulator's rules."""
     emulator.seed(bucket, fp, channel)
+
+
+BASE_AMI = "ami-0aaaaaaaaaaaaaaa1"
+
+
+def seed_ami(
+    emulator: Emulator,
+    fp: str,
+    channel: str,
+    *,
+    bucket: str = "base-ami",
+    ami: str = BASE_AMI,
+    component: str = "amazon-ebs.base",
+) -> None:
+    """A complete amazon-ebs version with one AMI in us-east-1 (platform aws, as Packer
+    records it), e.g. the base image a child template reads through hcp-packer-artifact."""
+    emulator.seed(bucket, fp, channel, component=component, artifacts=(("us-east-1", ami),))

@@ -15,7 +15,7 @@ import pytest
 
 from hcp_action.cli import _parser
 from hcp_action.outputs import VERSION_OUTPUTS
-from tests.helpers import ROOT, Harness, seed
+from tests.helpers import ROOT, Harness, seed, seed_ami
 from tests.test_inputs import CASES
 
 BUCKET = "jenkins-ha-ami"
@@ -311,13 +311,7 @@ def test_a_var_with_a_line_break_is_refused(harness: Harness) -> None:
 
 
 def test_status_and_find_human_json_and_several_buckets(harness: Harness) -> None:
-    harness.emulator.seed(
-        "base-ami",
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
-    )
+    seed_ami(harness.emulator, "base-1", "production")
     seed(harness.emulator, "fp-1", "production")
     human = cli(harness, "status", "--bucket", BUCKET, "--bucket", "base-ami")
     assert human.returncode == 0, human.stderr

@@ -4,16 +4,19 @@ would need. Each test names the Packer or SDK source of the rule it pins."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from hcp_action import demo
 from hcp_action.emulator import Emulator
 from hcp_action.emulator.server import Fault
-from tests.helpers import TWO_SOURCES_TEMPLATE, Harness, seed
+from tests.helpers import BASE_AMI, TWO_SOURCES_TEMPLATE, Harness, seed, seed_ami
 
 JENKINS_CHANNELS = "jenkins-channels.pkr.hcl"
 
@@ -194,29 +197,24 @@ def test_sigterm_cancels_each_running_build_twice(harness: Harness) -> None:
     ]
 
 
-CHILD_TEMPLATE = """
-hcp_packer_registry {
-  bucket_name = "child-ami"
-}
-data "hcp-packer-version" "base" {
-  bucket_name  = "base-ami"
-  channel_name = "production"
-}
-data "hcp-packer-artifact" "base" {
-  bucket_name         = "base-ami"
-  version_fingerprint = data.hcp-packer-version.base.fingerprint
-  platform            = "aws"
-  region              = "us-east-1"
-}
-source "amazon-ebs" "app" {
-  region     = "us-east-1"
-  source_ami = data.hcp-packer-artifact.base.external_identifier
-}
-build {
-  sources = ["source.amazon-ebs.app"]
-}
-"""
-BASE_AMI = "ami-0aaaaaaaaaaaaaaa1"
+# The demo's child template (its source AMI is the base's hcp-packer-artifact), in its own bucket.
+CHILD_TEMPLATE = demo.CHILD_TEMPLATE.replace(
+    'bucket_name = "jenkins-ha-ami"', 'bucket_name = "child-ami"'
+)
+NULL_SOURCE = 'source "null" "jenkins" {\n  communicator = "none"\n}\n'
+
+
+def _null_builder(text: str) -> str:
+    text = re.sub(r'source "amazon-ebs" "jenkins" \{.*?\n\}\n', NULL_SOURCE, text, flags=re.DOTALL)
+    return text.replace("source.amazon-ebs.jenkins", "source.null.jenkins")
+
+
+def _literal_source_ami(text: str) -> str:
+    return re.sub(
+        r"source_ami(\s*)= data\.hcp-packer-artifact\.base\.external_identifier",
+        r'source_ami\1= "ami-0literal"',
+        text,
+    )
 
 
 def _done_body(harness: Harness) -> dict[str, Any]:
@@ -234,13 +232,7 @@ def test_parent_ids_from_the_hcp_packer_data_sources(harness: Harness) -> None:
     types.bucket.go looks the source image up); the channel id comes from the artifact data
     source, or from a version data source holding the same version. The registry then knows
     the ancestry (ListBucketAncestry)."""
-    harness.emulator.seed(
-        "base-ami",
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", BASE_AMI),),
-    )
+    seed_ami(harness.emulator, "base-1", "production")
     (harness.workspace / "child.pkr.hcl").write_text(CHILD_TEMPLATE)
     done = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-1"})
     assert done.returncode == 0, done.stderr
@@ -264,35 +256,18 @@ def test_parent_ids_from_the_hcp_packer_data_sources(harness: Harness) -> None:
 @pytest.mark.parametrize(
     ("change", "why"),
     [
-        # A version data source alone fills no parent map: no parent ids.
-        (
-            (
-                "source_ami = data.hcp-packer-artifact.base.external_identifier",
-                'source_ami = "ami-0literal"',
-            ),
-            "source image not from an artifact data source",
-        ),
+        # The data sources are there, but the source AMI is not the artifact one returned.
+        (_literal_source_ami, "source image not from an artifact data source"),
         # The null builder has no source image at all.
-        (
-            ('source "amazon-ebs" "app" {', 'source "null" "app" {\n  communicator = "none"'),
-            "no source image",
-        ),
+        (_null_builder, "no source image"),
     ],
 )
 def test_no_parent_ids_unless_the_source_image_is_a_data_source_artifact(
-    harness: Harness, change: tuple[str, str], why: str
+    harness: Harness, change: Callable[[str], str], why: str
 ) -> None:
-    harness.emulator.seed(
-        "base-ami",
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", BASE_AMI),),
-    )
-    text = CHILD_TEMPLATE.replace(*change)
-    if "null" in change[1]:
-        text = text.replace('  region     = "us-east-1"\n  source_ami', "  # source_ami")
-        text = text.replace("source.amazon-ebs.app", "source.null.app")
+    seed_ami(harness.emulator, "base-1", "production")
+    text = change(CHILD_TEMPLATE)
+    assert text != CHILD_TEMPLATE
     (harness.workspace / "child.pkr.hcl").write_text(text)
     done = packer(harness, "child.pkr.hcl", {"HCP_PACKER_BUILD_FINGERPRINT": "child-1"})
     assert done.returncode == 0, (why, done.stderr)
@@ -304,13 +279,7 @@ def test_no_parent_ids_unless_the_source_image_is_a_data_source_artifact(
 def test_data_source_failures_come_before_any_registry_write(harness: Harness) -> None:
     """Packer evaluates data sources with the template: a missing channel or a revoked version
     fails the build before the bucket or version is touched."""
-    harness.emulator.seed(
-        "base-ami",
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", BASE_AMI),),
-    )
+    seed_ami(harness.emulator, "base-1", "production")
     (harness.workspace / "orphan.pkr.hcl").write_text(
         CHILD_TEMPLATE.replace('"production"', '"no-such-channel"')
     )

@@ -9,35 +9,15 @@ import json
 
 import pytest
 
+from hcp_action import demo
 from hcp_action.emulator import Fault
-from tests.helpers import Harness, seed
+from tests.helpers import Harness, seed, seed_ami
 
 BASE = "base-ami"
 CHILD = "jenkins-ha-ami"
 
-CHILD_TEMPLATE = """
-hcp_packer_registry {
-  bucket_name = "jenkins-ha-ami"
-}
-data "hcp-packer-version" "base" {
-  bucket_name  = "base-ami"
-  channel_name = "production"
-}
-data "hcp-packer-artifact" "base" {
-  bucket_name         = "base-ami"
-  version_fingerprint = data.hcp-packer-version.base.fingerprint
-  platform            = "aws"
-  region              = "us-east-1"
-}
-source "amazon-ebs" "jenkins" {
-  region     = "us-east-1"
-  source_ami = data.hcp-packer-artifact.base.external_identifier
-  ami_regions = ["eu-west-1"]
-}
-build {
-  sources = ["source.amazon-ebs.jenkins"]
-}
-"""
+# The demo's child: jenkins-ha-ami from base-ami's production AMI (hcp-packer-artifact).
+CHILD_TEMPLATE = demo.CHILD_TEMPLATE
 
 
 def _api(harness: Harness) -> list[dict[str, object]]:
@@ -60,24 +40,12 @@ def _build_child(harness: Harness, fingerprint: str, channel: str = "production"
 @pytest.fixture
 def chain(harness: Harness) -> dict[str, str]:
     """base-ami base-1 on production; jenkins-ha-ami child-1 built from it (on production)."""
-    harness.emulator.seed(
-        BASE,
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
-    )
+    seed_ami(harness.emulator, "base-1", "production")
     return _build_child(harness, "child-1")
 
 
 def _promote_base(harness: Harness, fingerprint: str) -> None:
-    harness.emulator.seed(
-        BASE,
-        fingerprint,
-        "",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa2"),),
-    )
+    seed_ami(harness.emulator, fingerprint, "", ami="ami-0aaaaaaaaaaaaaaa2")
     run = harness.run(
         {
             "command": "promote",
@@ -168,7 +136,7 @@ def test_status_of_an_unknown_bucket_is_not_found(harness: Harness) -> None:
 def test_find_an_ami_its_channels_and_inherited_revocation(
     harness: Harness, chain: dict[str, str]
 ) -> None:
-    ami = json.loads(chain["ami-ids"])["eu-west-1"]
+    ami = json.loads(chain["ami-ids"])["us-west-2"]
     harness.emulator.clear()
     found = harness.run({"command": "find", "artifact-id": ami})
     assert found.returncode == 0, found.stdout + found.stderr
@@ -177,7 +145,7 @@ def test_find_an_ami_its_channels_and_inherited_revocation(
     assert out["version-name"] == chain["version-name"]
     assert json.loads(out["channels"]) == ["latest", "production"]
     assert out["revoked"] == "false"
-    assert out["artifact-region"] == "eu-west-1"
+    assert out["artifact-region"] == "us-west-2"
     assert harness.emulator.writes() == []
     assert len(_api(harness)) == 3  # search, GetVersion, ListChannels (and the token)
 
@@ -198,11 +166,10 @@ def test_find_an_ami_its_channels_and_inherited_revocation(
     assert descendant["inherits_revocation"] is True
     assert "### Descendants" in revoke.summary
     assert "child-1" in revoke.summary
-    after = harness.run({"command": "find", "artifact-id": ami, "region": "eu-west-1"})
+    after = harness.run({"command": "find", "artifact-id": ami, "region": "us-west-2"})
     assert after.returncode == 0
     assert after.outputs["revoked"] == "true"
-    assert "revoked (inherited)" in after.summary
-    assert "`base-ami`" in after.summary
+    assert "| Revoked | revoked (inherited), from base-ami v1 (base-1) |" in after.summary
 
 
 def test_revoke_skip_descendants(harness: Harness, chain: dict[str, str]) -> None:
@@ -266,13 +233,13 @@ def test_status_reads_a_version_a_channel_listing_carried_without_builds(
         "fp-1",
         "production",
         component="amazon-ebs.jenkins",
-        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"), ("eu-west-1", "ami-0aaaaaaaaaaaaaaa2")),
+        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"), ("us-west-2", "ami-0aaaaaaaaaaaaaaa2")),
     )
     harness.emulator.add_fault(Fault(method="GET", path=r"/channels$", omit="builds"))
     run = harness.run({"command": "status", "bucket": CHILD})
     assert run.returncode == 0, run.stdout
     channels = {c["name"]: c for c in json.loads(run.outputs["status"])["channels"]}
-    assert channels["production"]["version"]["regions"] == ["eu-west-1", "us-east-1"]
+    assert channels["production"]["version"]["regions"] == ["us-east-1", "us-west-2"]
     reads = [r for r in _api(harness) if str(r["path"]).endswith("/versions/fp-1")]
     assert len(reads) == 1  # production and latest share the version: read once
 
@@ -291,13 +258,7 @@ def test_rebuild_after_the_base_moved_is_a_new_version(harness: Harness) -> None
     """The derived fingerprint covers what the parent channel holds: the same commit built on
     the promoted base is a new version (the old one is not reused), and a re-run with the base
     unchanged still reuses its version."""
-    harness.emulator.seed(
-        BASE,
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
-    )
+    seed_ami(harness.emulator, "base-1", "production")
     (harness.workspace / "child").mkdir()
     (harness.workspace / "child" / "jenkins.pkr.hcl").write_text(CHILD_TEMPLATE)
     first = harness.run({"template": "child", "channel": "dev"})

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import ROOT, Harness
+from tests.helpers import ROOT, Harness, seed_ami
 from tests.test_build import channel_fp
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -192,6 +192,24 @@ def _action_inputs(job: str, context: dict[str, str]) -> dict[str, str]:
     return {k: _render(str(v), context) for k, v in steps[0]["with"].items()}
 
 
+# The credentials reach the action only as the workflow passes them (inputs, secrets).
+DROP = ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID")
+
+
+def _caller_context(harness: Harness, extra: dict[str, str]) -> dict[str, str]:
+    """What a caller of the shipped workflows gives them, as `${{ }}` references see it."""
+    env = harness.env()
+    return {
+        "inputs.channel": "dev",
+        "inputs.aws-region": "us-east-1",
+        "inputs.hcp-organization-id": env["HCP_ORGANIZATION_ID"],
+        "inputs.hcp-project-id": env["HCP_PROJECT_ID"],
+        "secrets.HCP_CLIENT_ID": env["HCP_CLIENT_ID"],
+        "secrets.HCP_CLIENT_SECRET": env["HCP_CLIENT_SECRET"],
+        **extra,
+    }
+
+
 def test_jenkins_ha_pipeline_end_to_end(harness: Harness) -> None:
     """build-image.yml's jobs, in order, as the runner would run them for the Jenkins HA
     example: build (no channel) → scan fails → revoke; build again → scan passes → dev; then
@@ -199,22 +217,11 @@ def test_jenkins_ha_pipeline_end_to_end(harness: Harness) -> None:
     shutil.copy(
         ROOT / "examples/jenkins-ha/packer/jenkins-ha.pkr.hcl", harness.workspace / "ha.pkr.hcl"
     )
-    env = harness.env()
-    context = {
-        "inputs.template": "ha.pkr.hcl",
-        "inputs.channel": "dev",
-        "inputs.aws-region": "us-east-1",
-        "inputs.hcp-organization-id": env["HCP_ORGANIZATION_ID"],
-        "inputs.hcp-project-id": env["HCP_PROJECT_ID"],
-        "secrets.HCP_CLIENT_ID": env["HCP_CLIENT_ID"],
-        "secrets.HCP_CLIENT_SECRET": env["HCP_CLIENT_SECRET"],
-        "github.run_id": "4242",
-    }
-    drop = ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID")
+    context = _caller_context(harness, {"inputs.template": "ha.pkr.hcl", "github.run_id": "4242"})
 
     def job(name: str, extra: dict[str, str] | None = None) -> Any:
         inputs = _action_inputs(name, context)
-        run = harness.run(inputs | (extra or {}), {"PKR_VAR_aws_region": "us-east-1"}, drop=drop)
+        run = harness.run(inputs | (extra or {}), {"PKR_VAR_aws_region": "us-east-1"}, drop=DROP)
         assert run.returncode == 0, run.stdout + run.stderr
         return run
 
@@ -288,31 +295,15 @@ def test_rebuild_children_end_to_end(harness: Harness) -> None:
     assign jobs for that entry → status finds nothing out of date."""
     from tests.test_status_find import CHILD_TEMPLATE, _promote_base  # noqa: PLC0415
 
-    harness.emulator.seed(
-        "base-ami",
-        "base-1",
-        "production",
-        component="amazon-ebs.base",
-        artifacts=(("us-east-1", "ami-0aaaaaaaaaaaaaaa1"),),
-    )
+    seed_ami(harness.emulator, "base-1", "production")
     (harness.workspace / "packer" / "jenkins-ha").mkdir(parents=True)
     (harness.workspace / "packer" / "jenkins-ha" / "jenkins.pkr.hcl").write_text(CHILD_TEMPLATE)
-    env = harness.env()
-    context = {
-        "inputs.base-bucket": "base-ami",
-        "inputs.channel": "dev",
-        "inputs.aws-region": "us-east-1",
-        "inputs.hcp-organization-id": env["HCP_ORGANIZATION_ID"],
-        "inputs.hcp-project-id": env["HCP_PROJECT_ID"],
-        "secrets.HCP_CLIENT_ID": env["HCP_CLIENT_ID"],
-        "secrets.HCP_CLIENT_SECRET": env["HCP_CLIENT_SECRET"],
-    }
-    drop = ("HCP_CLIENT_ID", "HCP_CLIENT_SECRET", "HCP_ORGANIZATION_ID", "HCP_PROJECT_ID")
+    context = _caller_context(harness, {"inputs.base-bucket": "base-ami"})
     status_step = REBUILD["jobs"]["status"]["steps"][0]
 
     def status() -> dict[str, str]:
         inputs = {k: _render(str(v), context) for k, v in status_step["with"].items()}
-        run = harness.run(inputs, drop=drop)
+        run = harness.run(inputs, drop=DROP)
         assert run.returncode == 0, run.stdout + run.stderr
         return run.outputs
 
@@ -320,11 +311,11 @@ def test_rebuild_children_end_to_end(harness: Harness) -> None:
         """build-image.yml's build then assign job, with what the caller passed it."""
         build_context = context | {f"inputs.{k}": v for k, v in inputs.items()}
         built = harness.run(
-            _action_inputs("build", build_context), {"PKR_VAR_aws_region": "us-east-1"}, drop=drop
+            _action_inputs("build", build_context), {"PKR_VAR_aws_region": "us-east-1"}, drop=DROP
         )
         assert built.returncode == 0, built.stdout + built.stderr
         build_context |= {f"needs.build.outputs.{k}": v for k, v in built.outputs.items()}
-        assigned = harness.run(_action_inputs("assign", build_context), drop=drop)
+        assigned = harness.run(_action_inputs("assign", build_context), drop=DROP)
         assert assigned.returncode == 0, assigned.stdout
         return built
 

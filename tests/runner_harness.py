@@ -580,6 +580,52 @@ class Harness:
             problems.append("Packer never marked the build CANCELLED")
         return problems
 
+    def read_commands(self) -> list[str]:
+        """`status` and `find` as workflow steps in the image: outputs (JSON text) written,
+        a summary, nothing changed in the registry."""
+        ami = "ami-0123456789abcdef0"
+        self.emulator.seed(
+            "status-ami",
+            "status-1",
+            "production",
+            component="amazon-ebs.s",
+            artifacts=(("us-east-1", ami),),
+        )
+        # The outputs exactly as the action writes them (compact JSON text).
+        expected = [
+            (
+                {"command": "status", "bucket": "status-ami"},
+                {
+                    "channels": '{"latest":"status-1","production":"status-1"}',
+                    "out-of-date-children": "[]",
+                },
+            ),
+            (
+                {"command": "find", "artifact-id": ami},
+                {"bucket": "status-ami", "channels": '["latest","production"]', "revoked": "false"},
+            ),
+        ]
+        problems: list[str] = []
+        for given, wanted in expected:
+            layout = self.layout(f"read-{given['command']}")
+            inputs = {**given, "hcp-client-secret": self.emulator.client_secret or ""}
+            env = runner_environment(layout, inputs, self.user_env(layout))
+            writes = len(self.emulator.writes())
+            seen = run_step(self.image, layout, env)
+            problems += self.check_common(seen, layout)
+            if seen.exit_code != 0:
+                problems.append(f"{given['command']}: exit {seen.exit_code}: {seen.text()[-800:]}")
+                continue
+            outputs = parse_outputs(seen.outputs)
+            problems += [
+                f"{given['command']}: {key} = {outputs.get(key)!r}, expected {value!r}"
+                for key, value in wanted.items()
+                if outputs.get(key) != value
+            ]
+            if len(self.emulator.writes()) != writes:
+                problems.append(f"{given['command']} wrote to the registry")
+        return problems
+
     def cli_not_shadowed(self) -> list[str]:
         """`hcp-packer-action` inside the image must run the image's code, not a directory
         called hcp_action/ in the user's workspace (PYTHONSAFEPATH)."""
@@ -643,6 +689,7 @@ def main(image: str) -> int:
             "cancel, Packer cleanup 15 s (runner kills the client)", lambda: harness.cancel(15.0)
         )
         harness.scenario("CLI in the image not shadowed by the workspace", harness.cli_not_shadowed)
+        harness.scenario("status and find as workflow steps (read-only)", harness.read_commands)
         total = time.monotonic() - started
     print()
     print("| scenario | result | seconds |")

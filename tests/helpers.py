@@ -7,11 +7,15 @@ import os
 import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from hcp_action.emulator import Emulator
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRYPOINT = ROOT / "entrypoint.py"
@@ -227,3 +231,17 @@ def seed_ami(
     """A complete amazon-ebs version with one AMI in us-east-1 (platform aws, as Packer
     records it), e.g. the base image a child template reads through hcp-packer-artifact."""
     emulator.seed(bucket, fp, channel, component=component, artifacts=(("us-east-1", ami),))
+
+
+def eventually(probe: Callable[[], T | None], *, within: float = 20.0) -> T:
+    """Poll `probe` until it returns something (not None): for what HCP does asynchronously
+    (descendants inheriting a revocation). Not a timing assertion: `within` is a generous
+    bound, and the probe's answer is what the test checks."""
+    deadline = time.monotonic() + within
+    while True:
+        found = probe()
+        if found is not None:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing after {within} s")
+        time.sleep(0.2)

@@ -18,7 +18,7 @@ import pytest
 
 from hcp_action.emulator import Emulator, Fault
 from tests.fake_github import make_jwt
-from tests.helpers import ROOT, Harness
+from tests.helpers import ROOT, Harness, eventually
 from tests.spec import SPEC, operation, validate
 
 AUTH_ROUTES = {"/oauth2/token"}
@@ -556,10 +556,14 @@ def test_search_external_artifact(api: httpx.Client) -> None:
     assert none.json()["artifacts"] == []
 
 
-def test_revocation_is_inherited_unless_skipped(api: httpx.Client) -> None:
+def test_revocation_is_inherited_unless_skipped(emulator: Emulator, api: httpx.Client) -> None:
+    """HCP revokes descendants asynchronously ("descendants will get revoked asynchronously"):
+    right after the parent's revocation the child is still valid, and inherits later — unless
+    skip_descendants_revocation."""
     _complete_version(api, "base-ami", "b1")
     api.post("/buckets/base-ami/channels", json={"name": "production", "version_fingerprint": "b1"})
     _child_built_from(api, "base-ami", "b1", "production")
+    emulator.registry.inherit_delay = 0  # with skip, nothing may come, not even later
     kept = api.patch(
         "/buckets/base-ami/versions/b1",
         json={"revoke_in": "0s", "skip_descendants_revocation": True},
@@ -568,9 +572,16 @@ def test_revocation_is_inherited_unless_skipped(api: httpx.Client) -> None:
     child = api.get("/buckets/child-ami/versions/c1").json()["version"]
     assert child["status"] == "VERSION_ACTIVE"
     api.patch("/buckets/base-ami/versions/b1", json={"restore": True})
+    emulator.registry.inherit_delay = 3.0
     api.patch("/buckets/base-ami/versions/b1", json={"revoke_in": "0s"})
     child = api.get("/buckets/child-ami/versions/c1").json()["version"]
-    assert child["status"] == "VERSION_REVOKED"
+    assert child["status"] == "VERSION_ACTIVE"  # not yet: HCP is asynchronous
+
+    def inherited() -> dict[str, Any] | None:
+        found: dict[str, Any] = api.get("/buckets/child-ami/versions/c1").json()["version"]
+        return found if found["status"] == "VERSION_REVOKED" else None
+
+    child = eventually(inherited)
     assert child["revocation_type"] == "INHERITED"
     assert child["revocation_inherited_from"]["version_fingerprint"] == "b1"
 

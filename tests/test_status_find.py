@@ -11,7 +11,7 @@ import pytest
 
 from hcp_action import demo
 from hcp_action.emulator import Fault
-from tests.helpers import Harness, seed, seed_ami
+from tests.helpers import ActionRun, Harness, eventually, seed, seed_ami
 
 BASE = "base-ami"
 CHILD = "jenkins-ha-ami"
@@ -166,13 +166,19 @@ def test_find_an_ami_its_channels_and_inherited_revocation(
     assert descendant["inherits_revocation"] is True
     assert "### Descendants" in revoke.summary
     assert "child-1" in revoke.summary
-    after = harness.run({"command": "find", "artifact-id": ami, "region": "us-west-2"})
+
+    # HCP revokes descendants asynchronously: find reports it once it has happened.
+    def revoked_find() -> ActionRun | None:
+        run = harness.run({"command": "find", "artifact-id": ami, "region": "us-west-2"})
+        return run if run.outputs.get("revoked") == "true" else None
+
+    after = eventually(revoked_find)
     assert after.returncode == 0
-    assert after.outputs["revoked"] == "true"
     assert "| Revoked | revoked (inherited), from base-ami v1 (base-1) |" in after.summary
 
 
 def test_revoke_skip_descendants(harness: Harness, chain: dict[str, str]) -> None:
+    harness.emulator.registry.inherit_delay = 0  # so "not revoked" below is final, not "not yet"
     run = harness.run(
         {
             "command": "revoke",
@@ -313,7 +319,13 @@ def test_descendants_across_generations(harness: Harness, chain: dict[str, str])
     assert run.returncode == 0, run.stdout
     found = [(d["bucket"], d["fingerprint"]) for d in json.loads(run.outputs["descendants"])]
     assert found == [(CHILD, "child-1"), ("agent-ami", "agent-1")]
-    after = harness.run(
-        {"command": "lookup", "bucket": "agent-ami", "version-fingerprint": "agent-1"}
-    )
-    assert after.returncode == 1  # revoked by inheritance: lookup's guard refuses it
+
+    # Two generations, each inheriting asynchronously; lookup's guard then refuses it.
+    def refused() -> ActionRun | None:
+        run = harness.run(
+            {"command": "lookup", "bucket": "agent-ami", "version-fingerprint": "agent-1"}
+        )
+        return run if run.returncode == 1 else None
+
+    after = eventually(refused)
+    assert any("revoked" in e for e in after.errors), after.errors

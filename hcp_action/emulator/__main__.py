@@ -49,6 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--client-id")
     parser.add_argument("--client-secret")
+    parser.add_argument(
+        "--inherit-delay",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="descendants inherit a revocation this long after it (HCP: asynchronously; "
+        "0 = at once; default 1)",
+    )
     args = parser.parse_args(argv)
     if (args.client_id is None) != (args.client_secret is None):
         parser.error("--client-id and --client-secret go together")
@@ -61,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             state_file=args.state,
             client_id=args.client_id,
             client_secret=args.client_secret,
+            inherit_delay=args.inherit_delay,
         )
     except StateFileError as exc:
         print(f"hcp_action.emulator: {exc}", file=sys.stderr)

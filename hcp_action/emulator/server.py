@@ -140,10 +140,11 @@ class Emulator:
         client_secret: str | None = None,
         organization_id: str = DEMO_ORG,
         project_id: str = DEMO_PROJECT,
+        inherit_delay: float = 1.0,
     ) -> None:
         self.organization_id = organization_id
         self.project_id = project_id
-        self.registry = Registry()
+        self.registry = Registry(inherit_delay=inherit_delay)
         self.state_file = state_file
         self._lock_handle: Any = None
         if state_file is not None:

@@ -83,9 +83,12 @@ class Refusal(Exception):
 class Registry:
     """All projects' buckets. Thread-safe: callers hold `lock` around a whole request."""
 
-    def __init__(self, data: Json | None = None) -> None:
+    def __init__(self, data: Json | None = None, *, inherit_delay: float = 1.0) -> None:
         self.lock = threading.RLock()
         self.data: Json = data or {"projects": {}}
+        # HCP revokes descendants asynchronously: here each generation inherits this long after
+        # its parent was revoked (0: at once). Readers in between see the descendants valid.
+        self.inherit_delay = inherit_delay
 
     # ---- helpers -------------------------------------------------------------------------
     def _project(self, org: str, project: str) -> Json:
@@ -338,8 +341,25 @@ class Registry:
         raise Refusal(13, "bucket outside every project")
 
     def _revoke_descendants(self, bucket: Json, parent: Json) -> None:
-        """Versions built from a revoked version inherit its revocation (HCP does this
-        asynchronously; here at once), recursively, unless skip_descendants_revocation."""
+        """Versions built from a revoked version inherit its revocation, recursively, unless
+        skip_descendants_revocation — asynchronously, as HCP does (`inherit_delay`)."""
+        if self.inherit_delay <= 0:
+            self._inherit(bucket, parent)
+            return
+        data = self.data
+
+        def later() -> None:
+            with self.lock:
+                # Not if the registry was replaced (a test restored a snapshot) or the parent
+                # was restored in the meantime.
+                if self.data is data and parent["status"] == "VERSION_REVOKED":
+                    self._inherit(bucket, parent)
+
+        timer = threading.Timer(self.inherit_delay, later)
+        timer.daemon = True
+        timer.start()
+
+    def _inherit(self, bucket: Json, parent: Json) -> None:
         source = {
             "bucket_name": bucket["name"],
             "version_name": parent["name"],

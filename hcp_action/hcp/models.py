@@ -289,7 +289,8 @@ class Bucket:
     @classmethod
     def from_api(cls, data: Any) -> Bucket:
         data = _obj(data, "bucket")
-        count = _str(data, "version_count")  # int64: a JSON string
+        raw = data.get("version_count")  # int64: a JSON string (a number accepted too)
+        count = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
         return cls(
             name=_str(data, "name"),
             version_count=int(count) if count.isascii() and count.isdigit() else 0,

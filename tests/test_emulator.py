@@ -602,3 +602,46 @@ def test_list_versions_order_is_what_the_client_asks(api: httpx.Client) -> None:
     bad = api.get("/buckets/ordered/versions", params={"sorting.order_by": "colour desc"})
     assert bad.status_code == 400
     assert bad.json()["code"] == 3
+
+
+def test_revoke_says_when_the_descendant_walk_is_cut(harness: Harness, api: httpx.Client) -> None:
+    """A chain deeper than the walk's bound (10 generations): revoke lists what it read and
+    says the list was cut, instead of presenting it as complete."""
+    _complete_version(api, "gen-0", "g0")
+    api.post("/buckets/gen-0/channels", json={"name": "production", "version_fingerprint": "g0"})
+    for n in range(1, 12):
+        parent = api.get(f"/buckets/gen-{n - 1}/versions/g{n - 1}").json()["version"]
+        channel = api.get(f"/buckets/gen-{n - 1}/channels/production").json()["channel"]
+        bucket, fp = f"gen-{n}", f"g{n}"
+        api.put("/buckets", json={"name": bucket})
+        api.post(f"/buckets/{bucket}/versions", json={"fingerprint": fp})
+        build = api.post(
+            f"/buckets/{bucket}/versions/{fp}/builds",
+            json={"component_type": "amazon-ebs.x", "status": "BUILD_UNSET", "artifacts": None},
+        ).json()["build"]
+        api.patch(
+            f"/buckets/{bucket}/versions/{fp}/builds/{build['id']}",
+            json={
+                "status": "BUILD_DONE",
+                "platform": "aws",
+                "artifacts": [{"external_identifier": f"ami-{n:017x}", "region": "us-east-1"}],
+                "parent_version_id": parent["id"],
+                "parent_channel_id": channel["id"],
+            },
+        )
+        api.post(
+            f"/buckets/{bucket}/channels", json={"name": "production", "version_fingerprint": fp}
+        )
+    run = harness.run(
+        {
+            "command": "revoke",
+            "bucket": "gen-0",
+            "version-fingerprint": "g0",
+            "force": "true",
+            "dry-run": "true",
+        }
+    )
+    assert run.returncode == 0, run.stdout
+    listed = json.loads(run.outputs["descendants"])
+    assert [d["bucket"] for d in listed] == [f"gen-{n}" for n in range(1, 11)]
+    assert "HCP's revocation may reach more" in run.summary

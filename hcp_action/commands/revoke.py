@@ -157,6 +157,13 @@ def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result
     reason = inputs.reason or (f"{DEFAULT_REASON}: {run_url}" if run_url else DEFAULT_REASON)
     descendants, cut = descendants_of(client, bucket, version.fingerprint)
     result = replace(result, descendants=descendants, descendants_skipped=inputs.skip_descendants)
+    if cut:
+        # Said, not hidden: the list is what we read, and HCP's cascade goes further.
+        note = (
+            f"descendants listed up to {MAX_DESCENDANTS} versions and {MAX_DEPTH} generations "
+            "(or the registry's paging): HCP's revocation may reach more"
+        )
+        result = replace(result, notes=(note,))
     _log_descendants(descendants, cut, skipped=inputs.skip_descendants, dry_run=inputs.dry_run)
     if inputs.dry_run:
         plan = [f"would revoke {label(version)} with reason: {reason}"]
@@ -209,5 +216,5 @@ def run(inputs: Inputs, *, client: HcpPackerClient, run_url: str = "") -> Result
         guards=guards,
         moves=tuple(moves),
         revoked=True,
-        notes=(f"revocation message: {reason}",),
+        notes=(*result.notes, f"revocation message: {reason}"),
     )

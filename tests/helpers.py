@@ -154,6 +154,20 @@ class Harness:
             return []
         return [json.loads(line) for line in self.sim_log.read_text().splitlines()]
 
+    def cli(
+        self, args: list[str], env: dict[str, str], *, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
+        """The `hcp-packer-action` command once, from the workspace, with exactly `env`."""
+        return subprocess.run(
+            [sys.executable, "-m", "hcp_action.cli", *args],
+            env=env,
+            cwd=self.workspace,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
     def run_raw(
         self,
         inputs: dict[str, str],

@@ -38,15 +38,7 @@ def cli(
     full["GITHUB_OUTPUT"] = str(output)  # must stay untouched outside GitHub Actions
     for name in drop:
         full.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-m", "hcp_action.cli", *args],
-        env=full,
-        cwd=harness.workspace,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = harness.cli(list(args), full)
     run = CliRun(done.returncode, done.stdout, done.stderr)
     for text in (run.stdout, run.stderr):
         for line in text.splitlines():
@@ -253,25 +245,7 @@ def test_json_inside_a_github_run_step_is_one_document(harness: Harness) -> None
     seed(harness.emulator, "fp-run-step", "dev")
     full = harness.env({"GITHUB_OUTPUT": str(harness.tmp / "github-output")})
     assert full["GITHUB_ACTIONS"] == "true"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hcp_action.cli",
-            "lookup",
-            "--bucket",
-            BUCKET,
-            "--channel",
-            "dev",
-            "--json",
-        ],
-        env=full,
-        cwd=harness.workspace,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = harness.cli(["lookup", "--bucket", BUCKET, "--channel", "dev", "--json"], full)
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)  # exactly one JSON document, nothing else
     assert document["version-fingerprint"] == "fp-run-step"
@@ -280,15 +254,7 @@ def test_json_inside_a_github_run_step_is_one_document(harness: Harness) -> None
     masks = [line for line in done.stderr.splitlines() if line.startswith("::add-mask::")]
     assert f"::add-mask::{full['HCP_CLIENT_SECRET']}" in masks
     assert len(masks) >= 2  # the client secret and the token the moment it existed
-    bad = subprocess.run(
-        [sys.executable, "-m", "hcp_action.cli", "lookup", "--bucket", BUCKET, "--json"],
-        env=full,
-        cwd=harness.workspace,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    bad = harness.cli(["lookup", "--bucket", BUCKET, "--json"], full)
     assert bad.returncode == 2
     assert json.loads(bad.stdout)["error"]["exit_code"] == 2
     assert any(line.startswith("::error") for line in bad.stderr.splitlines())

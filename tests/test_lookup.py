@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 
 from tests.helpers import Harness, seed
 
@@ -177,22 +175,8 @@ def test_cli_human_output_has_no_terminal_escapes(harness: Harness) -> None:
     _plant(harness)
     full = harness.env()
     full.pop("GITHUB_ACTIONS")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hcp_action.cli",
-            "lookup",
-            "--bucket",
-            "jenkins-ha-ami",
-            "--channel",
-            "dev",
-        ],
-        env=full,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = harness.cli(
+        ["lookup", "--bucket", "jenkins-ha-ami", "--channel", "dev"], full, timeout=60
     )
     assert done.returncode == 0, done.stderr
     assert "ami-1 <img" in done.stdout  # the text stays readable

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -227,24 +225,8 @@ def test_an_unexpected_error_is_one_annotation_not_a_traceback(harness: Harness)
     assert "Traceback" in debug.stderr
     full = harness.env(crash)
     full.pop("GITHUB_ACTIONS")
-    cli = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hcp_action.cli",
-            "lookup",
-            "--bucket",
-            "jenkins-ha-ami",
-            "--channel",
-            "dev",
-            "--json",
-        ],
-        env=full,
-        cwd=harness.workspace,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    cli = harness.cli(
+        ["lookup", "--bucket", "jenkins-ha-ami", "--channel", "dev", "--json"], full, timeout=60
     )
     assert cli.returncode == 1
     error = json.loads(cli.stdout)["error"]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from hcp_action import gitinfo
 
 COMMANDS = ("build", "promote", "rollback", "revoke", "lookup")
 READ_COMMANDS = ("status", "find")
@@ -158,17 +159,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _workspace(cwd: Path) -> Path:
     """The repository's top level (fingerprints use its HEAD), else the current directory."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(cwd), "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    except OSError:  # no git here (the container image has none)
-        return cwd
-    top = done.stdout.strip()
-    return Path(top) if done.returncode == 0 and top else cwd
+    top = gitinfo.toplevel(cwd)
+    return Path(top) if top else cwd
 
 
 def to_environ(args: argparse.Namespace, base: Mapping[str, str], cwd: Path) -> dict[str, str]:

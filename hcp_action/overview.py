@@ -38,6 +38,12 @@ def human_age(seconds: int | None) -> str:
     return f"{seconds}s"
 
 
+def minute(value: str) -> str:
+    """ "2026-12-07T10:00:00.123Z" → "2026-12-07 10:00" (minutes are enough to show); '' if
+    the value is too short to be a timestamp."""
+    return value[:16].replace("T", " ") if len(value) >= 16 else ""
+
+
 def revocation(version: Version) -> str:
     """'' (valid), 'scheduled', 'revoked' or 'revoked (inherited)'."""
     if version.revocation_scheduled:
@@ -54,7 +60,7 @@ def revocation_detail(version: Version) -> str:
         a = version.inherited_from
         return f"{state}, from {a.bucket_name} {a.version_name} ({a.version_fingerprint})"
     if version.revocation_scheduled:
-        return f"{state} at {version.revoke_at[:16].replace('T', ' ')}"
+        return f"{state} at {minute(version.revoke_at)}"
     return state
 
 

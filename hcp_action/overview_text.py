@@ -9,6 +9,7 @@ from hcp_action.overview import (
     Finding,
     age_seconds,
     human_age,
+    minute,
     revocation,
     revocation_detail,
 )
@@ -22,7 +23,7 @@ _STATE = {
 
 
 def _when(value: str) -> str:
-    return value[:16].replace("T", " ") if len(value) >= 16 else "-"
+    return minute(value) or "-"
 
 
 def _ref(ref: VersionRef | None) -> str:

@@ -19,7 +19,6 @@ class Descendant:
     name: str
     fingerprint: str
     channels: tuple[str, ...]  # its bucket's channels holding it before the revocation
-    depth: int  # 1: built from the revoked version itself
 
 
 @dataclass(frozen=True, slots=True)

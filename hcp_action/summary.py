@@ -12,6 +12,7 @@ from hcp_action.overview import (
     Finding,
     age_seconds,
     human_age,
+    minute,
     revocation,
     revocation_detail,
 )
@@ -57,8 +58,8 @@ def _named(name: str, fingerprint: str) -> str:
 
 
 def _when(value: str) -> str:
-    # "2026-12-07T10:00:00.123Z" → "2026-12-07 10:00Z": minutes are enough in a table.
-    return _cell(value[:16].replace("T", " ") + "Z") if len(value) >= 16 else "—"
+    shown = minute(value)
+    return _cell(shown + "Z") if shown else "—"
 
 
 def _ref(ref: VersionRef | None, *, bucket: bool = False) -> str:

@@ -58,7 +58,7 @@ def descendants_of(
     frontier = [(bucket, fingerprint)]
     channels: dict[str, dict[str, list[str]]] = {}  # bucket → fingerprint → channel names
     cut = False
-    for depth in range(1, MAX_DEPTH + 1):
+    for _ in range(MAX_DEPTH):
         following = []
         for parent_bucket, parent_fp in frontier:
             relations, was_cut = client.ancestry(
@@ -85,7 +85,6 @@ def descendants_of(
                         r.child.name,
                         r.child.fingerprint,
                         tuple(sorted(on)),
-                        depth,
                     )
                 )
                 following.append(key)

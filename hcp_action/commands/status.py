@@ -104,34 +104,25 @@ def _children(relations: list[Relation]) -> list[ChildRow]:
     """One row per child bucket and parent channel, judged by the newest child version built
     from us through that channel: older child versions stay OUT_OF_DATE for ever, and only
     the newest says whether the child needs a rebuild."""
-    newest: dict[tuple[str, str], Relation] = {}
+    groups: dict[tuple[str, str], list[Relation]] = {}
     for relation in relations:
-        key = (relation.child.bucket_name, relation.parent_channel)
-        held = newest.get(key)
-        if held is None or (relation.child.number, relation.child.id) > (
-            held.child.number,
-            held.child.id,
-        ):
-            newest[key] = relation
+        groups.setdefault((relation.child.bucket_name, relation.parent_channel), []).append(
+            relation
+        )
     rows = []
-    for (child_bucket, channel), relation in newest.items():
+    for (child_bucket, channel), group in groups.items():
+        newest = max(group, key=lambda r: (r.child.number, r.child.id))
         # A child version built from two of our versions through one channel (two builds):
         # out of date when any of them is.
-        same = [
-            r
-            for r in relations
-            if (r.child.bucket_name, r.parent_channel) == (child_bucket, channel)
-            and r.child.id == relation.child.id
-        ]
-        status = min((r.status for r in same), key=lambda s: _RANK[s])
+        same = [r for r in group if r.child.id == newest.child.id]
         rows.append(
             ChildRow(
                 bucket=child_bucket,
-                version=relation.child,
-                built_from=relation.parent,
+                version=newest.child,
+                built_from=newest.parent,
                 via_channel=channel,
-                channel_now=relation.parent_channel_now,
-                status=status,
+                channel_now=newest.parent_channel_now,
+                status=min((r.status for r in same), key=lambda s: _RANK[s]),
             )
         )
     return sorted(rows, key=lambda r: (_RANK[r.status], r.bucket, r.via_channel))

@@ -119,7 +119,6 @@ class Version:
     revoke_at: str
     created_at: str = ""
     revocation_type: str = ""  # MANUAL or INHERITED (from a parent's revocation)
-    revocation_message: str = ""
     inherited_from: RevokedAncestor | None = None
 
     @classmethod
@@ -136,7 +135,6 @@ class Version:
             revoke_at=_str(data, "revoke_at"),
             created_at=_str(data, "created_at"),
             revocation_type=_str(data, "revocation_type"),
-            revocation_message=_str(data, "revocation_message"),
             inherited_from=RevokedAncestor.from_api(ancestor)
             if isinstance(ancestor, dict) and ancestor.get("version_fingerprint")
             else None,
@@ -283,8 +281,6 @@ class Relation:
 class Bucket:
     name: str
     version_count: int
-    parents_status: AncestryStatus | None
-    children_status: AncestryStatus | None
 
     @classmethod
     def from_api(cls, data: Any) -> Bucket:
@@ -294,15 +290,7 @@ class Bucket:
         return cls(
             name=_str(data, "name"),
             version_count=int(count) if count.isascii() and count.isdigit() else 0,
-            parents_status=_ancestry(data.get("parents")),
-            children_status=_ancestry(data.get("children")),
         )
-
-
-def _ancestry(data: Any) -> AncestryStatus | None:
-    if not isinstance(data, dict):
-        return None
-    return _enum(AncestryStatus, _str(data, "status"), AncestryStatus.UNDETERMINED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,8 +299,6 @@ class Found:
 
     bucket_name: str
     version: VersionRef
-    version_status: VersionStatus
-    revocation_type: str
     build: Build
 
     @classmethod
@@ -324,7 +310,5 @@ class Found:
         return cls(
             bucket_name=bucket_name,
             version=VersionRef.from_api(version, bucket=bucket_name),
-            version_status=_enum(VersionStatus, _str(version, "status"), VersionStatus.UNSET),
-            revocation_type=_str(version, "revocation_type"),
             build=Build.from_api(data.get("build") or {}),
         )
